@@ -1,0 +1,17 @@
+// aio/aio.hpp: everything. One header per asyncio module below.
+#pragma once
+
+#include "aio/clock.hpp"        // loop clocks, the virtual clock, aio::time
+#include "aio/contextlib.hpp"   // async_with
+#include "aio/coro.hpp"         // Coro<T>
+#include "aio/errors.hpp"       // CancelledError, TimeoutError, ...
+#include "aio/events.hpp"       // EventLoop, Handle, get_running_loop, ...
+#include "aio/futures.hpp"      // Future<T>
+#include "aio/gather.hpp"       // gather
+#include "aio/generator.hpp"    // Generator<T>
+#include "aio/runners.hpp"      // run, Runner
+#include "aio/shield.hpp"       // shield
+#include "aio/taskgroups.hpp"   // TaskGroup
+#include "aio/tasks.hpp"        // Task<T>, create_task, sleep, ...
+#include "aio/timeouts.hpp"     // timeout, timeout_at
+#include "aio/wait.hpp"         // wait, wait_for, as_completed

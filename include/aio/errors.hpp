@@ -1,0 +1,111 @@
+// aio/errors.hpp: every exception aio raises, mirroring asyncio.exceptions.
+//
+// The hierarchy follows Python's: CancelledError and KeyboardInterrupt derive from
+// BaseException, not from Exception, so they do not derive from std::exception here
+// either and `catch (const std::exception&)` cannot swallow a cancellation.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace aio {
+
+/// The root of the exceptions that are not errors (Python's BaseException).
+class BaseException {
+ public:
+  BaseException() = default;
+  explicit BaseException(std::string msg) : msg_(std::move(msg)) {}
+  virtual ~BaseException() = default;
+  BaseException(const BaseException&) = default;
+  BaseException& operator=(const BaseException&) = default;
+
+  const std::string& message() const noexcept { return msg_; }
+  virtual const char* what() const noexcept { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
+};
+
+/// The operation was cancelled (asyncio.CancelledError). It carries the message given
+/// to `cancel(msg)`, empty when none was.
+class CancelledError : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// SIGINT ended `aio::run` (Python's KeyboardInterrupt). When nothing catches it the
+/// process ends as Python's does: by SIGINT, exit status 130.
+class KeyboardInterrupt : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// Raised by a synchronous generator's `next()` when it is exhausted.
+class StopIteration : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// A deadline passed (asyncio.TimeoutError, which is Python's TimeoutError).
+class TimeoutError : public std::runtime_error {
+ public:
+  TimeoutError() : std::runtime_error("") {}
+  explicit TimeoutError(const std::string& msg) : std::runtime_error(msg) {}
+};
+
+/// An operation is not allowed in the object's current state (asyncio.InvalidStateError).
+class InvalidStateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Python's RuntimeError, raised where asyncio raises it (e.g. "no running event loop").
+class RuntimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Python's ValueError.
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Python's TypeError.
+class TypeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Several exceptions at once (Python's ExceptionGroup), raised by TaskGroup.
+/// what() reads like Python's str(): "unhandled errors in a TaskGroup (2 sub-exceptions)".
+class ExceptionGroup : public std::exception {
+ public:
+  ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions);
+  const char* what() const noexcept override { return what_.c_str(); }
+  const std::string& message() const noexcept { return message_; }
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::string message_;
+  std::string what_;
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+/// "TypeName('message')", as Python's repr() of an exception; any type, including
+/// types not derived from std::exception. Empty pointer: "None".
+std::string exception_repr(const std::exception_ptr& e);
+
+/// "TypeName: message", as the last line of a Python traceback.
+std::string exception_str(const std::exception_ptr& e);
+
+/// The demangled name of the exception's dynamic type.
+std::string exception_type_name(const std::exception_ptr& e);
+
+/// True when `e` holds a CancelledError.
+bool is_cancelled_error(const std::exception_ptr& e) noexcept;
+
+}  // namespace aio

@@ -1,0 +1,311 @@
+// aio/events.hpp: the event loop (asyncio.events / base_events).
+//
+// One loop iteration runs exactly the callbacks that were ready when it began, then
+// the timers that were due, in deadline order (ties in scheduling order); what they
+// schedule runs in the next iteration. Callbacks are called from one place only,
+// EventLoop::run_once(); every other place appends to the ready queue.
+//
+// A loop belongs to the thread that runs it: only call_soon_threadsafe() and stop()
+// via call_soon_threadsafe may be used from other threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "aio/clock.hpp"
+#include "aio/detail/loop_item.hpp"
+#include "aio/errors.hpp"
+
+namespace aio {
+
+template <class T>
+class Coro;
+template <class T>
+class Future;
+template <class T>
+class Task;
+class EventLoop;
+
+namespace detail {
+class Backend;
+class TaskStateBase;
+
+/// What the running thread is doing: the loop it runs and the task being stepped.
+struct ThreadState {
+  EventLoop* running_loop = nullptr;
+  TaskStateBase* current_task = nullptr;
+};
+inline thread_local ThreadState tls_state{};
+
+struct TimerEntry {
+  std::int64_t when;
+  std::uint64_t seq;
+  LoopItem* target;
+};
+}  // namespace detail
+
+/// A scheduled callback (asyncio.Handle): cancel() stops it from running.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(const Handle& o) noexcept : h_(o.h_) {
+    if (h_) h_->add_ref();
+  }
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Handle& operator=(Handle o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~Handle() {
+    if (h_) h_->release();
+  }
+
+  /// Stops the callback from running; no effect once it ran.
+  void cancel() noexcept;
+  bool cancelled() const noexcept { return h_ && h_->cancelled(); }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+  std::string repr() const { return h_ ? h_->repr() : "<Handle None>"; }
+
+  /// Adopts a reference (internal).
+  explicit Handle(detail::HandleBase* h, EventLoop* loop) noexcept : h_(h), loop_(loop) {}
+
+ protected:
+  detail::HandleBase* h_ = nullptr;
+  EventLoop* loop_ = nullptr;
+};
+
+/// A callback scheduled for a loop time (asyncio.TimerHandle).
+class TimerHandle : public Handle {
+ public:
+  using Handle::Handle;
+  /// The loop time at which it runs.
+  double when() const noexcept { return h_ ? h_->when() : 0.0; }
+};
+
+/// What went wrong, for the loop's exception handler (asyncio's context dict). Fields
+/// that asyncio would leave out are empty.
+struct ExceptionContext {
+  std::string message;
+  std::exception_ptr exception;
+  std::string future;  // repr() of the future or task concerned
+  std::string task;
+  std::string handle;
+};
+
+struct LoopOptions {
+  /// The loop's clock; empty: the process clock (monotonic unless AIO_CLOCK=virtual).
+  std::shared_ptr<Clock> clock;
+  /// Debug mode; empty: on when AIO_DEBUG is set to a non-empty value other than 0.
+  std::optional<bool> debug;
+};
+
+class EventLoop {
+ public:
+  explicit EventLoop(LoopOptions options = {});
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // --- running and stopping
+  /// Runs until stop() is called.
+  void run_forever();
+  /// Runs until the coroutine, task or future is done and returns its result or
+  /// rethrows its exception (a coroutine is wrapped in a task). Defined in tasks.hpp.
+  template <class T>
+  T run_until_complete(Coro<T> coro);
+  template <class T>
+  T run_until_complete(Future<T> future);
+  /// Stops run_forever() at the end of the current iteration.
+  void stop() noexcept { stopping_ = true; }
+  bool is_running() const noexcept { return running_; }
+  bool is_closed() const noexcept { return closed_; }
+  /// Closes the loop: drops pending callbacks and timers; tasks still pending are
+  /// destroyed and reported ("Task was destroyed but it is pending!").
+  /// Throws RuntimeError when the loop is running.
+  void close();
+
+  // --- scheduling callbacks
+  /// Calls fn(args...) on the next iteration.
+  template <class F, class... A>
+  Handle call_soon(F&& fn, A&&... args) {
+    check_closed();
+    auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
+                                                                              std::forward<A>(args)...);
+    push_ready(h);
+    return Handle(h, this);
+  }
+  /// call_soon from any thread; wakes the loop.
+  template <class F, class... A>
+  Handle call_soon_threadsafe(F&& fn, A&&... args) {
+    auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
+                                                                              std::forward<A>(args)...);
+    push_threadsafe(h);
+    return Handle(h, this);
+  }
+  /// Calls fn(args...) after `delay` (seconds or a duration).
+  template <class F, class... A>
+  TimerHandle call_later(Delay delay, F&& fn, A&&... args) {
+    return call_at_ns(now_ns() + delay.ns(), std::forward<F>(fn), std::forward<A>(args)...);
+  }
+  /// Calls fn(args...) at loop time `when` (seconds, as time() returns).
+  template <class F, class... A>
+  TimerHandle call_at(double when, F&& fn, A&&... args) {
+    return call_at_ns(seconds_to_ns(when), std::forward<F>(fn), std::forward<A>(args)...);
+  }
+  /// The loop's time in seconds (monotonic, or virtual).
+  double time() const noexcept { return static_cast<double>(now_ns()) / 1e9; }
+  std::int64_t now_ns() const noexcept { return clock_->now_ns(); }
+  Clock& clock() const noexcept { return *clock_; }
+
+  // --- futures and tasks (defined in futures.hpp and tasks.hpp)
+  template <class T = void>
+  Future<T> create_future();
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {});
+
+  // --- watching file descriptors
+  /// Calls fn(args...) whenever fd is readable, until remove_reader(fd).
+  template <class F, class... A>
+  void add_reader(int fd, F&& fn, A&&... args) {
+    check_closed();
+    set_watcher(fd, false, new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(
+                               1, std::forward<F>(fn), std::forward<A>(args)...));
+  }
+  template <class F, class... A>
+  void add_writer(int fd, F&& fn, A&&... args) {
+    check_closed();
+    set_watcher(fd, true, new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(
+                              1, std::forward<F>(fn), std::forward<A>(args)...));
+  }
+  /// Stops watching; returns whether fd was watched.
+  bool remove_reader(int fd) { return clear_watcher(fd, false); }
+  bool remove_writer(int fd) { return clear_watcher(fd, true); }
+
+  // --- errors
+  using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+  void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
+  const ExceptionHandler& get_exception_handler() const noexcept { return exception_handler_; }
+  /// Prints the context to stderr as asyncio's default handler logs it.
+  void default_exception_handler(const ExceptionContext& context);
+  /// Calls the handler set, or the default one; never throws.
+  void call_exception_handler(const ExceptionContext& context) noexcept;
+
+  // --- debug
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  bool get_debug() const noexcept { return debug_; }
+  /// In debug mode, callbacks and task steps slower than this (seconds) are reported.
+  double slow_callback_duration = 0.1;
+
+  // --- internals used by aio's own awaitables (not part of the asyncio API)
+  /// Appends an item to the ready queue. Loop thread only.
+  void push_ready(detail::LoopItem* item) noexcept {
+    item->next_ready_ = nullptr;
+    if (ready_tail_) {
+      ready_tail_->next_ready_ = item;
+    } else {
+      ready_head_ = item;
+    }
+    ready_tail_ = item;
+  }
+  /// Adds a timer entry for `target` at `when_ns`; the heap holds a reference on the
+  /// target until the entry is popped. Returns the entry's sequence number.
+  std::uint64_t add_timer(std::int64_t when_ns, detail::LoopItem* target);
+  /// A timer entry was cancelled: it stays in the heap and is dropped lazily.
+  void timer_cancelled() noexcept { ++cancelled_timers_; }
+  /// Runs one iteration (asyncio's _run_once).
+  void run_once();
+  /// Async-signal-safe: makes the loop call `on_interrupt` (set by the runner) from
+  /// its next iteration.
+  void interrupt_from_signal() noexcept;
+  void set_interrupt_callback(std::function<void()> fn) { on_interrupt_ = std::move(fn); }
+  static std::int64_t seconds_to_ns(double when);
+  /// The oldest pending task (the list continues through next_task_).
+  detail::LoopItem* first_pending_task() const noexcept { return tasks_head_; }
+  std::size_t pending_task_count() const noexcept { return tasks_count_; }
+
+ private:
+  friend class detail::TaskStateBase;
+  struct FdWatch {
+    detail::HandleBase* reader = nullptr;
+    detail::HandleBase* writer = nullptr;
+  };
+
+  template <class F, class... A>
+  TimerHandle call_at_ns(std::int64_t when, F&& fn, A&&... args) {
+    check_closed();
+    auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(1, std::forward<F>(fn),
+                                                                              std::forward<A>(args)...);
+    h->when_ns_ = when;
+    add_timer(when, h);  // the heap's reference
+    return TimerHandle(h, this);
+  }
+  void check_closed() const {
+    if (closed_) throw RuntimeError("Event loop is closed");
+  }
+  void push_threadsafe(detail::HandleBase* h);
+  void drain_threadsafe();
+  void set_watcher(int fd, bool write, detail::HandleBase* h);
+  bool clear_watcher(int fd, bool write);
+  void update_interest(int fd);
+  void on_fd_event(int fd, bool readable, bool writable);
+  void run_item(detail::LoopItem* item);
+  void report_slow(const std::string& what, double seconds);
+  void pop_due_timers(std::int64_t now);
+  void drop_cancelled_timers();
+
+  // ready queue (intrusive FIFO)
+  detail::LoopItem* ready_head_ = nullptr;
+  detail::LoopItem* ready_tail_ = nullptr;
+
+  // timers: a binary min-heap on (when, seq); cancelled entries are dropped lazily
+  std::vector<detail::TimerEntry> timers_;
+  std::vector<detail::TimerEntry> due_;
+  std::uint64_t timer_seq_ = 0;
+  std::size_t cancelled_timers_ = 0;
+
+  // tasks still pending: an intrusive list holding a reference on each
+  // (typed LoopItem so that this layer needs nothing of tasks; tasks.cpp keeps them)
+  detail::LoopItem* tasks_head_ = nullptr;
+  detail::LoopItem* tasks_tail_ = nullptr;
+  std::size_t tasks_count_ = 0;
+
+  // I/O
+  std::unique_ptr<detail::Backend> backend_;
+  std::vector<FdWatch> watches_;
+
+  // other threads
+  std::mutex inbox_mu_;
+  std::vector<detail::HandleBase*> inbox_;
+  std::atomic<bool> inbox_nonempty_{false};
+  std::atomic<bool> interrupted_{false};
+  std::function<void()> on_interrupt_;
+
+  std::shared_ptr<Clock> clock_;
+  ExceptionHandler exception_handler_;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+  bool debug_ = false;
+};
+
+/// The loop running in this thread; throws RuntimeError("no running event loop").
+EventLoop& get_running_loop();
+/// The loop running in this thread, or nullptr (asyncio._get_running_loop()).
+inline EventLoop* _get_running_loop() noexcept { return detail::tls_state.running_loop; }
+/// A new loop (asyncio.new_event_loop()).
+std::shared_ptr<EventLoop> new_event_loop(LoopOptions options = {});
+/// The running loop, else this thread's current loop, created when there is none.
+EventLoop& get_event_loop();
+/// Makes `loop` this thread's current loop (nullptr clears it).
+void set_event_loop(std::shared_ptr<EventLoop> loop);
+
+}  // namespace aio

@@ -1,0 +1,280 @@
+// aio/gather.hpp: gather() (asyncio.gather).
+//
+//   auto [a, b] = co_await aio::gather(f(), g());          // a tuple, in input order
+//   std::vector<int> r = co_await aio::gather(tasks);      // a range gives a vector
+//   auto r = co_await aio::gather(aio::return_exceptions, f(), g());
+//
+// Coroutines are wrapped in tasks at once. The first exception is raised while the
+// other children keep running; with return_exceptions each result is a
+// std::variant<value, std::exception_ptr> instead. Cancelling the gather cancels the
+// children. A void result becomes aio::None.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <iterator>
+#include <ranges>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "aio/futures.hpp"
+#include "aio/tasks.hpp"
+
+namespace aio {
+
+/// Pass first to gather() to get exceptions back as results.
+inline constexpr struct ReturnExceptions {
+} return_exceptions{};
+
+/// A child's outcome under return_exceptions: its value, or its exception (a
+/// CancelledError when it was cancelled).
+template <class T>
+using Outcome = std::variant<value_or_none<T>, std::exception_ptr>;
+
+namespace detail {
+
+template <class A>
+struct awaitable_traits {
+  static constexpr bool ok = false;
+};
+// Any other awaitable (sleep(), ...) runs as a coroutine wrapped around it.
+template <class A>
+  requires(Awaitable<A> && !iscoroutine<A> && !isfuture<A>)
+struct awaitable_traits<A> {
+  static constexpr bool ok = true;
+  using value_type = await_result_t<A>;
+};
+template <class T>
+struct awaitable_traits<Coro<T>> {
+  static constexpr bool ok = true;
+  using value_type = T;
+};
+template <class T>
+struct awaitable_traits<Task<T>> {
+  static constexpr bool ok = true;
+  using value_type = T;
+};
+template <class T>
+struct awaitable_traits<Future<T>> {
+  static constexpr bool ok = true;
+  using value_type = T;
+};
+
+/// Coro, Task, Future or another awaitable: what gather, wait_for and shield accept.
+template <class A>
+concept FutureLike = awaitable_traits<std::remove_cvref_t<A>>::ok;
+
+template <FutureLike A>
+using awaited_t = typename awaitable_traits<std::remove_cvref_t<A>>::value_type;
+
+/// ensure_future() for any FutureLike, viewed as Future<T>.
+template <FutureLike A>
+Future<awaited_t<A>> to_future(A&& a) {
+  if constexpr (iscoroutine<A>) {
+    return Future<awaited_t<A>>(create_task(std::move(a)));
+  } else if constexpr (isfuture<A>) {
+    return Future<awaited_t<A>>(a);
+  } else {
+    return Future<awaited_t<A>>(create_task(as_coro(std::move(a))));
+  }
+}
+
+template <class T>
+value_or_none<T> take_value(const Future<void>& f) {
+  if constexpr (std::is_void_v<T>) {
+    return None{};
+  } else {
+    return *static_cast<T*>(f.state()->value_address());
+  }
+}
+
+template <class T>
+Outcome<T> take_outcome(const Future<void>& f) {
+  if (f.cancelled()) return std::make_exception_ptr(CancelledError(f.state()->cancel_message()));
+  if (std::exception_ptr e = f.exception()) return e;
+  return Outcome<T>(std::in_place_index<0>, take_value<T>(f));
+}
+
+/// The gathering future: counts finished children, fails fast unless
+/// return_exceptions, and builds the results when all are done.
+template <class R>
+class GatherState final : public FutureState<R> {
+ public:
+  using Build = R (*)(const std::vector<Future<void>>&);
+
+  GatherState(EventLoop* loop, std::vector<Future<void>> children, bool return_exceptions, Build build)
+      : FutureState<R>(loop), children_(std::move(children)), return_exceptions_(return_exceptions), build_(build) {}
+
+  /// Registers the done callbacks; the gather must be fully built first.
+  static Future<R> start(GatherState* self) {
+    Future<R> outer(self);
+    for (const Future<void>& child : self->children_) {
+      self->add_ref();
+      child.add_done_callback([self](Future<void>& f) {
+        self->on_child_done(f);
+        self->release();
+      });
+    }
+    return outer;
+  }
+
+  bool cancel(const std::string& msg) override {
+    if (this->done()) return false;
+    bool any = false;
+    for (Future<void>& c : children_) {
+      if (c.cancel(msg)) any = true;
+    }
+    if (any) cancel_requested_ = true;
+    return any;
+  }
+
+ private:
+  void on_child_done(Future<void>& f) {
+    ++finished_;
+    if (this->done()) {
+      if (!f.cancelled()) (void)f.exception();  // mark it retrieved
+      return;
+    }
+    if (!return_exceptions_) {
+      if (f.cancelled()) {
+        this->set_exception(std::make_exception_ptr(CancelledError(f.state()->cancel_message())));
+        return;
+      }
+      if (std::exception_ptr e = f.exception()) {
+        this->set_exception(e);
+        return;
+      }
+    }
+    if (finished_ == children_.size()) {
+      if (cancel_requested_) {
+        // A cancelled gather propagates the cancellation even with return_exceptions.
+        this->set_exception(std::make_exception_ptr(CancelledError(f.state()->cancel_message())));
+      } else {
+        for (Future<void>& c : children_) {
+          if (!c.cancelled()) (void)c.exception();
+        }
+        this->set_result(build_(children_));
+      }
+    }
+  }
+
+  std::vector<Future<void>> children_;
+  std::size_t finished_ = 0;
+  bool return_exceptions_;
+  bool cancel_requested_ = false;
+  Build build_;
+};
+
+template <class R>
+Future<R> start_gather(std::vector<Future<void>> children, bool return_exceptions,
+                       typename GatherState<R>::Build build) {
+  EventLoop* loop = children.empty() ? &get_running_loop() : &children.front().get_loop();
+  return GatherState<R>::start(new GatherState<R>(loop, std::move(children), return_exceptions, build));
+}
+
+template <class... Ts, std::size_t... I>
+std::tuple<value_or_none<Ts>...> build_tuple(const std::vector<Future<void>>& c, std::index_sequence<I...>) {
+  return std::tuple<value_or_none<Ts>...>(take_value<Ts>(c[I])...);
+}
+template <class... Ts, std::size_t... I>
+std::tuple<Outcome<Ts>...> build_outcomes(const std::vector<Future<void>>& c, std::index_sequence<I...>) {
+  return std::tuple<Outcome<Ts>...>(take_outcome<Ts>(c[I])...);
+}
+
+template <class R>
+auto range_children(R&& range) {
+  using A = std::ranges::range_value_t<R>;
+  std::vector<Future<void>> children;
+  if constexpr (std::ranges::sized_range<R>) children.reserve(std::ranges::size(range));
+  for (auto&& a : range) {
+    if constexpr (isfuture<A>) {
+      children.emplace_back(a);  // a handle: copied, the caller keeps its own
+    } else {
+      children.emplace_back(to_future(std::move(a)));
+    }
+  }
+  return children;
+}
+
+}  // namespace detail
+
+/// Runs the awaitables concurrently; their results as a tuple in input order.
+template <detail::FutureLike... A>
+Future<std::tuple<value_or_none<detail::awaited_t<A>>...>> gather(A&&... aws) {
+  using R = std::tuple<value_or_none<detail::awaited_t<A>>...>;
+  std::vector<Future<void>> children;
+  children.reserve(sizeof...(A));
+  (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
+  if constexpr (sizeof...(A) == 0) {
+    auto f = get_running_loop().create_future<R>();
+    f.set_result(R{});
+    return f;
+  } else {
+    return detail::start_gather<R>(std::move(children), false, [](const std::vector<Future<void>>& c) {
+      return detail::build_tuple<detail::awaited_t<A>...>(c, std::index_sequence_for<A...>{});
+    });
+  }
+}
+
+/// The same, with each result a std::variant<value, std::exception_ptr>.
+template <detail::FutureLike... A>
+Future<std::tuple<Outcome<detail::awaited_t<A>>...>> gather(ReturnExceptions, A&&... aws) {
+  using R = std::tuple<Outcome<detail::awaited_t<A>>...>;
+  std::vector<Future<void>> children;
+  children.reserve(sizeof...(A));
+  (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
+  if constexpr (sizeof...(A) == 0) {
+    auto f = get_running_loop().create_future<R>();
+    f.set_result(R{});
+    return f;
+  } else {
+    return detail::start_gather<R>(std::move(children), true, [](const std::vector<Future<void>>& c) {
+      return detail::build_outcomes<detail::awaited_t<A>...>(c, std::index_sequence_for<A...>{});
+    });
+  }
+}
+
+/// Runs a range of awaitables (coroutines are moved out of it) concurrently; their
+/// results as a vector in input order.
+template <std::ranges::input_range R>
+  requires detail::FutureLike<std::ranges::range_value_t<R>>
+Future<std::vector<value_or_none<detail::awaited_t<std::ranges::range_value_t<R>>>>> gather(R&& range) {
+  using T = detail::awaited_t<std::ranges::range_value_t<R>>;
+  using V = std::vector<value_or_none<T>>;
+  std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
+  if (children.empty()) {
+    auto f = get_running_loop().create_future<V>();
+    f.set_result(V{});
+    return f;
+  }
+  return detail::start_gather<V>(std::move(children), false, [](const std::vector<Future<void>>& c) {
+    V out;
+    out.reserve(c.size());
+    for (const Future<void>& f : c) out.push_back(detail::take_value<T>(f));
+    return out;
+  });
+}
+
+template <std::ranges::input_range R>
+  requires detail::FutureLike<std::ranges::range_value_t<R>>
+Future<std::vector<Outcome<detail::awaited_t<std::ranges::range_value_t<R>>>>> gather(ReturnExceptions, R&& range) {
+  using T = detail::awaited_t<std::ranges::range_value_t<R>>;
+  using V = std::vector<Outcome<T>>;
+  std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
+  if (children.empty()) {
+    auto f = get_running_loop().create_future<V>();
+    f.set_result(V{});
+    return f;
+  }
+  return detail::start_gather<V>(std::move(children), true, [](const std::vector<Future<void>>& c) {
+    V out;
+    out.reserve(c.size());
+    for (const Future<void>& f : c) out.push_back(detail::take_outcome<T>(f));
+    return out;
+  });
+}
+
+}  // namespace aio

@@ -1,0 +1,429 @@
+// The event loop: one iteration at a time, as asyncio's BaseEventLoop._run_once.
+#include "aio/events.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <set>
+
+#include "format.hpp"
+#include "platform/backend.hpp"
+
+namespace aio {
+
+namespace detail {
+namespace {
+
+// Live loops, so that a future destroyed after its loop closed does not use it.
+std::mutex g_loops_mu;
+std::set<const EventLoop*>& live_loops() {
+  static auto* s = new std::set<const EventLoop*>;
+  return *s;
+}
+
+struct TimerLater {
+  bool operator()(const TimerEntry& a, const TimerEntry& b) const noexcept {
+    return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+  }
+};
+
+bool env_debug() {
+  const char* v = std::getenv("AIO_DEBUG");
+  return v != nullptr && *v != '\0' && std::string(v) != "0";
+}
+
+double real_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+bool loop_is_alive(const EventLoop* loop) {
+  std::lock_guard lock(g_loops_mu);
+  return live_loops().count(loop) != 0;
+}
+
+void HandleBase::invoke_guarded() noexcept {
+  try {
+    invoke();
+  } catch (...) {
+    ExceptionContext ctx;
+    ctx.message = "Exception in callback " + callback_name() + "()";
+    ctx.exception = std::current_exception();
+    ctx.handle = repr();
+    if (EventLoop* loop = tls_state.running_loop) {
+      loop->call_exception_handler(ctx);
+    } else {
+      write_stderr(ctx.message + "\n" + exception_str(ctx.exception));
+    }
+  }
+}
+
+}  // namespace detail
+
+void Handle::cancel() noexcept {
+  if (h_) h_->cancel(loop_);
+}
+
+EventLoop::EventLoop(LoopOptions options)
+    : backend_(detail::make_backend()), clock_(options.clock ? std::move(options.clock) : process_clock()) {
+  debug_ = options.debug ? *options.debug : detail::env_debug();
+  std::lock_guard lock(detail::g_loops_mu);
+  detail::live_loops().insert(this);
+}
+
+EventLoop::~EventLoop() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (...) {
+      // close() only throws for a running loop, which cannot be destroyed.
+    }
+  }
+  std::lock_guard lock(detail::g_loops_mu);
+  detail::live_loops().erase(this);
+}
+
+std::int64_t EventLoop::seconds_to_ns(double when) {
+  if (when != when) throw ValueError("Invalid loop time: NaN");
+  const double ns = when * 1e9;
+  if (ns >= static_cast<double>(Delay::forever)) return Delay::forever;
+  if (ns <= -static_cast<double>(Delay::forever)) return -Delay::forever;
+  return std::llround(ns);  // nearest, so that loop.time() + 0.3 lands on the same ns as a 0.3 s delay
+}
+
+// --- running
+
+void EventLoop::run_forever() {
+  check_closed();
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (detail::tls_state.running_loop != nullptr) {
+    throw RuntimeError("Cannot run the event loop while another loop is running");
+  }
+  running_ = true;
+  detail::tls_state.running_loop = this;
+  struct Reset {
+    EventLoop* loop;
+    ~Reset() {
+      loop->stopping_ = false;
+      loop->running_ = false;
+      detail::tls_state.running_loop = nullptr;
+    }
+  } reset{this};
+  for (;;) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void EventLoop::drop_cancelled_timers() {
+  // asyncio: rebuild the heap when more than half of a large heap is cancelled,
+  // otherwise pop cancelled entries from its top.
+  if (cancelled_timers_ > 100 && cancelled_timers_ * 2 > timers_.size()) {
+    std::vector<detail::TimerEntry> live;
+    live.reserve(timers_.size() - std::min(cancelled_timers_, timers_.size()));
+    for (const detail::TimerEntry& e : timers_) {
+      if (e.target->timer_pending(e.seq)) {
+        live.push_back(e);
+      } else {
+        e.target->release();
+      }
+    }
+    timers_.swap(live);
+    std::make_heap(timers_.begin(), timers_.end(), detail::TimerLater{});
+    cancelled_timers_ = 0;
+    return;
+  }
+  while (!timers_.empty() && !timers_.front().target->timer_pending(timers_.front().seq)) {
+    std::pop_heap(timers_.begin(), timers_.end(), detail::TimerLater{});
+    timers_.back().target->release();
+    timers_.pop_back();
+    if (cancelled_timers_ > 0) --cancelled_timers_;
+  }
+}
+
+std::uint64_t EventLoop::add_timer(std::int64_t when_ns, detail::LoopItem* target) {
+  target->add_ref();
+  const std::uint64_t seq = ++timer_seq_;
+  timers_.push_back({when_ns, seq, target});
+  std::push_heap(timers_.begin(), timers_.end(), detail::TimerLater{});
+  return seq;
+}
+
+void EventLoop::pop_due_timers(std::int64_t now) {
+  while (!timers_.empty() && timers_.front().when <= now) {
+    std::pop_heap(timers_.begin(), timers_.end(), detail::TimerLater{});
+    detail::TimerEntry e = timers_.back();
+    timers_.pop_back();
+    if (e.target->timer_pending(e.seq)) {
+      due_.push_back(e);
+    } else {
+      e.target->release();
+      if (cancelled_timers_ > 0) --cancelled_timers_;
+    }
+  }
+}
+
+void EventLoop::run_once() {
+  drop_cancelled_timers();
+
+  std::int64_t timeout;
+  if (ready_head_ != nullptr || stopping_) {
+    timeout = 0;
+  } else if (!timers_.empty()) {
+    timeout = std::max<std::int64_t>(0, timers_.front().when - now_ns());
+  } else {
+    timeout = -1;
+  }
+
+  const auto on_event = [this](int fd, bool r, bool w) { on_fd_event(fd, r, w); };
+  if (clock_->is_virtual() && timeout != 0) {
+    // Virtual time: see whether anything real is ready; if not, jump to the next
+    // timer instead of waiting for it. With no timer, wait for real events.
+    int n = backend_->poll(0, on_event);
+    if (n == 0 && ready_head_ == nullptr && !inbox_nonempty_.load(std::memory_order_acquire)) {
+      if (timeout > 0) {
+        clock_->advance_to(timers_.front().when);
+      } else {
+        backend_->poll(-1, on_event);
+      }
+    }
+  } else {
+    backend_->poll(timeout, on_event);
+  }
+
+  if (interrupted_.exchange(false, std::memory_order_acq_rel) && on_interrupt_) call_soon(on_interrupt_);
+  drain_threadsafe();
+  pop_due_timers(now_ns());
+
+  // Run exactly what was ready when the iteration began; what it schedules goes to
+  // the next iteration. Due timers come after, in deadline order.
+  detail::LoopItem* item = ready_head_;
+  ready_head_ = ready_tail_ = nullptr;
+  while (item != nullptr) {
+    detail::LoopItem* next = item->next_ready_;
+    run_item(item);
+    item = next;
+  }
+  for (std::size_t i = 0; i < due_.size(); ++i) {
+    const detail::TimerEntry e = due_[i];
+    if (debug_) {
+      const double t0 = detail::real_seconds();
+      e.target->on_timer(e.seq);
+      const double dt = detail::real_seconds() - t0;
+      if (dt >= slow_callback_duration) report_slow(e.target->repr(), dt);
+    } else {
+      e.target->on_timer(e.seq);
+    }
+    e.target->release();
+  }
+  due_.clear();
+}
+
+void EventLoop::run_item(detail::LoopItem* item) {
+  if (!debug_) {
+    item->run();
+    return;
+  }
+  item->add_ref();
+  const double t0 = detail::real_seconds();
+  item->run();
+  const double dt = detail::real_seconds() - t0;
+  if (dt >= slow_callback_duration) report_slow(item->repr(), dt);
+  item->release();
+}
+
+void EventLoop::report_slow(const std::string& what, double seconds) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " took %.3f seconds", seconds);
+  detail::write_stderr("Executing " + what + buf);
+}
+
+// --- closing
+
+void EventLoop::close() {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  {
+    std::lock_guard lock(inbox_mu_);
+    closed_ = true;
+  }
+  // The ready queue first: a task in it may be freed once abandoned below.
+  for (detail::LoopItem* item = std::exchange(ready_head_, nullptr); item != nullptr;) {
+    detail::LoopItem* next = item->next_ready_;
+    item->discard();
+    item = next;
+  }
+  ready_tail_ = nullptr;
+  // Then pending tasks, while timers and watchers still exist: destroying a suspended
+  // frame runs its awaiters' destructors, which may touch them.
+  while (tasks_head_ != nullptr) {
+    detail::LoopItem* t = tasks_head_;
+    ExceptionContext ctx;
+    ctx.message = "Task was destroyed but it is pending!";
+    ctx.task = t->repr();
+    call_exception_handler(ctx);
+    t->abandon();
+  }
+  for (const detail::TimerEntry& e : timers_) e.target->release();
+  timers_.clear();
+  for (const detail::TimerEntry& e : due_) e.target->release();
+  due_.clear();
+  for (std::size_t fd = 0; fd < watches_.size(); ++fd) {
+    for (detail::HandleBase* h : {watches_[fd].reader, watches_[fd].writer}) {
+      if (h != nullptr) {
+        h->cancel(this);
+        h->release();
+      }
+    }
+  }
+  watches_.clear();
+  std::vector<detail::HandleBase*> inbox;
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox.swap(inbox_);
+  }
+  for (detail::HandleBase* h : inbox) h->discard();
+  on_interrupt_ = nullptr;
+}
+
+// --- other threads
+
+void EventLoop::push_threadsafe(detail::HandleBase* h) {
+  std::lock_guard lock(inbox_mu_);
+  if (closed_) {
+    h->release();
+    h->release();
+    throw RuntimeError("Event loop is closed");
+  }
+  inbox_.push_back(h);
+  if (!inbox_nonempty_.exchange(true, std::memory_order_acq_rel)) backend_->wakeup();
+}
+
+void EventLoop::drain_threadsafe() {
+  if (!inbox_nonempty_.load(std::memory_order_acquire)) return;
+  std::vector<detail::HandleBase*> items;
+  {
+    std::lock_guard lock(inbox_mu_);
+    items.swap(inbox_);
+    inbox_nonempty_.store(false, std::memory_order_release);
+  }
+  for (detail::HandleBase* h : items) push_ready(h);
+}
+
+void EventLoop::interrupt_from_signal() noexcept {
+  interrupted_.store(true, std::memory_order_release);
+  backend_->wakeup();
+}
+
+// --- file descriptors
+
+void EventLoop::set_watcher(int fd, bool write, detail::HandleBase* h) {
+  if (fd < 0) {
+    h->release();
+    throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+  }
+  if (static_cast<std::size_t>(fd) >= watches_.size()) watches_.resize(static_cast<std::size_t>(fd) + 1);
+  detail::HandleBase*& slot = write ? watches_[static_cast<std::size_t>(fd)].writer
+                                    : watches_[static_cast<std::size_t>(fd)].reader;
+  detail::HandleBase* old = std::exchange(slot, h);
+  try {
+    update_interest(fd);
+  } catch (...) {
+    slot = old;
+    h->release();
+    throw;
+  }
+  if (old != nullptr) {
+    old->cancel(this);
+    old->release();
+  }
+}
+
+bool EventLoop::clear_watcher(int fd, bool write) {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= watches_.size()) return false;
+  detail::HandleBase*& slot = write ? watches_[static_cast<std::size_t>(fd)].writer
+                                    : watches_[static_cast<std::size_t>(fd)].reader;
+  if (slot == nullptr) return false;
+  detail::HandleBase* old = std::exchange(slot, nullptr);
+  old->cancel(this);
+  old->release();
+  if (!closed_) update_interest(fd);
+  return true;
+}
+
+void EventLoop::update_interest(int fd) {
+  const FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  backend_->watch(fd, w.reader != nullptr, w.writer != nullptr);
+}
+
+void EventLoop::on_fd_event(int fd, bool readable, bool writable) {
+  if (static_cast<std::size_t>(fd) >= watches_.size()) return;
+  const FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  if (readable && w.reader != nullptr && !w.reader->cancelled()) {
+    w.reader->add_ref();  // the ready queue's reference, dropped by run()
+    push_ready(w.reader);
+  }
+  if (writable && w.writer != nullptr && !w.writer->cancelled()) {
+    w.writer->add_ref();
+    push_ready(w.writer);
+  }
+}
+
+// --- errors
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::string text = context.message.empty() ? "Unhandled exception in event loop" : context.message;
+  if (!context.future.empty()) text += "\nfuture: " + context.future;
+  if (!context.handle.empty()) text += "\nhandle: " + context.handle;
+  if (!context.task.empty()) text += "\ntask: " + context.task;
+  if (context.exception) text += "\n" + exception_str(context.exception);
+  detail::write_stderr(text);
+}
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) noexcept {
+  try {
+    if (exception_handler_) {
+      try {
+        exception_handler_(*this, context);
+        return;
+      } catch (...) {
+        ExceptionContext failed;
+        failed.message = "Unhandled error in exception handler";
+        failed.exception = std::current_exception();
+        default_exception_handler(failed);
+      }
+    }
+    default_exception_handler(context);
+  } catch (...) {
+    detail::write_stderr("aio: exception handler failed while reporting: " + context.message);
+  }
+}
+
+// --- the thread's loops
+
+EventLoop& get_running_loop() {
+  EventLoop* loop = detail::tls_state.running_loop;
+  if (loop == nullptr) throw RuntimeError("no running event loop");
+  return *loop;
+}
+
+namespace {
+thread_local std::shared_ptr<EventLoop> tls_current_loop;
+}
+
+std::shared_ptr<EventLoop> new_event_loop(LoopOptions options) { return std::make_shared<EventLoop>(std::move(options)); }
+
+EventLoop& get_event_loop() {
+  if (EventLoop* loop = detail::tls_state.running_loop) return *loop;
+  if (!tls_current_loop) tls_current_loop = new_event_loop();
+  return *tls_current_loop;
+}
+
+void set_event_loop(std::shared_ptr<EventLoop> loop) { tls_current_loop = std::move(loop); }
+
+}  // namespace aio

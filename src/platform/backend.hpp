@@ -1,0 +1,34 @@
+// The narrow interface between the loop and the kernel's readiness machinery.
+// epoll implements it today; an io_uring backend (POLL_ADD) can implement it later
+// without the loop changing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace aio::detail {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// Sets the readiness `fd` is watched for; both false stops watching it.
+  /// Throws std::system_error naming the fd.
+  virtual void watch(int fd, bool readable, bool writable) = 0;
+
+  /// Waits up to `timeout_ns` (-1: forever, 0: don't block) and calls
+  /// `on_event(fd, readable, writable)` for each ready fd. Errors and hang-ups count as
+  /// both readable and writable, as asyncio's selectors report them. Returns the
+  /// number of events, counting a wake-up.
+  virtual int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool)>& on_event) = 0;
+
+  /// Interrupts a poll() in progress, or the next one. Thread-safe and
+  /// async-signal-safe.
+  virtual void wakeup() noexcept = 0;
+};
+
+/// The best backend for this platform.
+std::unique_ptr<Backend> make_backend();
+
+}  // namespace aio::detail
