@@ -378,10 +378,16 @@ void EventLoop::on_fd_event(int fd, bool readable, bool writable) {
 
 void EventLoop::default_exception_handler(const ExceptionContext& context) {
   std::string text = context.message.empty() ? "Unhandled exception in event loop" : context.message;
-  if (!context.future.empty()) text += "\nfuture: " + context.future;
-  if (!context.handle.empty()) text += "\nhandle: " + context.handle;
-  if (!context.task.empty()) text += "\ntask: " + context.task;
-  if (context.exception) text += "\n" + exception_str(context.exception);
+  // Appends, not "literal" + string: g++ 12 -O3 misreports those (-Wrestrict, PR105651).
+  const auto add = [&text](const char* label, const std::string& value) {
+    if (value.empty()) return;
+    text += label;
+    text += value;
+  };
+  add("\nfuture: ", context.future);
+  add("\nhandle: ", context.handle);
+  add("\ntask: ", context.task);
+  if (context.exception) add("\n", exception_str(context.exception));
   detail::write_stderr(text);
 }
 

@@ -22,7 +22,7 @@ FutureStateBase::~FutureStateBase() {
     cb->drop();
     cb = next;
   }
-  delete cancel_msg_;
+  delete extras_;
 }
 
 void FutureStateBase::destroy() noexcept {
@@ -45,12 +45,9 @@ void FutureStateBase::destroy() noexcept {
 }
 
 void FutureStateBase::set_cancel_message(const std::string& msg) {
-  if (msg.empty() && cancel_msg_ == nullptr) return;
-  if (cancel_msg_ == nullptr) {
-    cancel_msg_ = new std::string(msg);
-  } else {
-    *cancel_msg_ = msg;
-  }
+  if (msg.empty() && extras_ == nullptr) return;
+  if (extras_ == nullptr) extras_ = new FutureExtras;
+  extras_->cancel_msg = msg;
 }
 
 void FutureStateBase::throw_cancelled() const { throw CancelledError(cancel_message()); }

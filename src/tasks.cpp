@@ -40,7 +40,6 @@ TaskStateBase::TaskStateBase(EventLoop* loop, std::coroutine_handle<> root)
 
 TaskStateBase::~TaskStateBase() {
   if (root_) root_.destroy();
-  delete name_;
 }
 
 void TaskStateBase::run() {
@@ -131,16 +130,13 @@ bool TaskStateBase::cancel(const std::string& msg) {
 }
 
 std::string TaskStateBase::get_name() const {
-  if (name_ != nullptr) return *name_;
+  if (extras_ != nullptr && !extras_->name.empty()) return extras_->name;
   return "Task-" + std::to_string(number_);
 }
 
 void TaskStateBase::set_name(std::string name) {
-  if (name_ == nullptr) {
-    name_ = new std::string(std::move(name));
-  } else {
-    *name_ = std::move(name);
-  }
+  if (extras_ == nullptr) extras_ = new FutureExtras;
+  extras_->name = std::move(name);
 }
 
 std::string TaskStateBase::repr() const {

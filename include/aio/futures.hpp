@@ -40,6 +40,13 @@ class TaskStateBase;
 
 enum class FutureStatus : std::uint8_t { pending, finished, cancelled };
 
+/// The rarely used strings of a future or task, kept out of line so that a task that
+/// never gets a name or a cancel message does not pay for two std::strings.
+struct FutureExtras {
+  std::string cancel_msg;
+  std::string name;
+};
+
 /// A waiter in a future's callback list: an awaiting task or a done callback.
 class FutureCallback {
  public:
@@ -82,6 +89,8 @@ class Waiter {
 class FutureStateBase : public LoopItem, public PoolAllocated {
  public:
   explicit FutureStateBase(EventLoop* loop, std::uint32_t refs = 1) noexcept : LoopItem(refs), loop_(loop) {}
+  FutureStateBase(const FutureStateBase&) = delete;
+  FutureStateBase& operator=(const FutureStateBase&) = delete;
 
   bool done() const noexcept { return status_ != FutureStatus::pending; }
   bool cancelled() const noexcept { return status_ == FutureStatus::cancelled; }
@@ -108,7 +117,7 @@ class FutureStateBase : public LoopItem, public PoolAllocated {
   virtual bool has_value_type() const noexcept { return false; }
   /// "result=..." for repr().
   virtual std::string result_repr() const { return "None"; }
-  std::string cancel_message() const { return cancel_msg_ ? *cancel_msg_ : std::string(); }
+  std::string cancel_message() const { return extras_ ? extras_->cancel_msg : std::string(); }
   void set_cancel_message(const std::string& msg);
   [[noreturn]] void throw_cancelled() const;
 
@@ -118,14 +127,15 @@ class FutureStateBase : public LoopItem, public PoolAllocated {
   CallbackId add_done_callback(FutureCallback* cb);
   std::size_t remove_done_callback(CallbackId id) noexcept;
 
-  EventLoop* loop_;
-  std::exception_ptr exception_;
-  std::string* cancel_msg_ = nullptr;
-  FutureCallback* cb_head_ = nullptr;
-  FutureCallback* cb_tail_ = nullptr;
+  // The small fields first: they fit in LoopItem's tail padding.
   FutureStatus status_ = FutureStatus::pending;
   bool log_traceback_ = false;  // an exception nobody retrieved yet
   bool is_task_ = false;
+  EventLoop* loop_;
+  std::exception_ptr exception_;
+  FutureExtras* extras_ = nullptr;  // allocated only when a message or a name is set
+  FutureCallback* cb_head_ = nullptr;
+  FutureCallback* cb_tail_ = nullptr;
 
  protected:
   ~FutureStateBase() override;

@@ -91,7 +91,6 @@ class TaskStateBase : public FutureStateBase {
   TaskStateBase* prev_task_ = nullptr;  // the loop's list of pending tasks
   TaskStateBase* next_task_ = nullptr;
   std::uint64_t number_;              // the N of "Task-N"
-  std::string* name_ = nullptr;       // set_name(); null: "Task-N"
   std::uint64_t sleep_seq_ = 0;       // timer entry of the current sleep; 0: none
   std::uint32_t num_cancels_requested_ = 0;
   bool must_cancel_ = false;

@@ -1,11 +1,15 @@
 // aio/detail/pool.hpp: the per-thread recycling allocator behind coroutine frames,
 // task states and loop handles.
 //
-// Blocks up to 512 bytes come from per-thread free lists, one per 16-byte size class,
-// refilled from 64 KiB slabs; freeing pushes the block on the freeing thread's list.
-// A thread that exits hands its lists to a shared depot that other threads refill
-// from, so memory migrates between threads but is never lost. The fast path is a TLS
-// load, a pointer pop and a store: no lock, no system allocator.
+// Blocks up to 512 bytes come from per-thread free lists, one per 16-byte size class;
+// an empty list is refilled by carving the block from the thread's current slab (a
+// bump pointer: fresh memory is not touched before it is used). Freeing pushes the
+// block on the freeing thread's list. A thread that exits hands its lists to a shared
+// depot that other threads refill from, so memory migrates between threads but is
+// never lost. The fast path is a TLS load, a pointer pop and a store: no lock, no
+// system allocator. Slabs are 64 KiB at first; once a thread has taken 4 MiB they are
+// 2 MiB regions the kernel may back with transparent huge pages, so a program with a
+// million tasks does not take a page fault every 4 KiB.
 //
 // Under AddressSanitizer the pool steps aside and every block comes from operator new,
 // so that use-after-free and leaks stay visible.
@@ -30,6 +34,9 @@ inline constexpr std::size_t kPoolMaxBlock = kPoolGranule * kPoolClasses;
 
 struct PoolCache {
   void* free[kPoolClasses];
+  char* bump;      // the unused part of the current slab
+  char* bump_end;
+  std::size_t slab_total;  // bytes of slabs this thread has taken
 };
 
 // Trivial and zero-initialised, so access needs no TLS guard.
