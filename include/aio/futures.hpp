@@ -213,6 +213,17 @@ class DoneCallback final : public HandleBase, public FutureCallback {
 
 TaskStateBase* current_task_checked(const char* what);
 
+/// A finished future's value: copied, or moved out when T cannot be copied.
+template <class T>
+T take_value(FutureStateBase* f) {
+  T* v = static_cast<T*>(f->value_address());
+  if constexpr (std::is_copy_constructible_v<T>) {
+    return *v;
+  } else {
+    return std::move(*v);
+  }
+}
+
 /// Suspends the current task on a future (the awaiter of Future<T> and Task<T>).
 class FutureAwaiterBase : public FutureCallback, public Waiter {
  public:
@@ -357,10 +368,11 @@ class Future : public Future<void> {
     T await_resume() {
       resume_check();
       f_->check_result();
-      return *static_cast<T*>(f_->value_address());
+      return detail::take_value<T>(f_);
     }
   };
-  /// Waits until done; returns a copy of the value or rethrows its exception.
+  /// Waits until done; returns a copy of the value (a move-only value is moved out:
+  /// await it once) or rethrows its exception.
   Awaiter operator co_await() const noexcept { return Awaiter(s_); }
 };
 

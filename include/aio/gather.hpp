@@ -87,7 +87,7 @@ value_or_none<T> take_value(const Future<void>& f) {
   if constexpr (std::is_void_v<T>) {
     return None{};
   } else {
-    return *static_cast<T*>(f.state()->value_address());
+    return take_value<T>(f.state());
   }
 }
 

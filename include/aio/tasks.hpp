@@ -303,7 +303,8 @@ T EventLoop::run_until_complete(Future<T> future) {
   if constexpr (std::is_void_v<T>) {
     future.result();
   } else {
-    return std::move(future).result();
+    future.state()->check_result();
+    return detail::take_value<T>(future.state());
   }
 }
 
