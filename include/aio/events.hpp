@@ -103,9 +103,9 @@ struct ExceptionContext {
 
 struct LoopOptions {
   /// The loop's clock; empty: the process clock (monotonic unless AIO_CLOCK=virtual).
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
   /// Debug mode; empty: on when AIO_DEBUG is set to a non-empty value other than 0.
-  std::optional<bool> debug;
+  std::optional<bool> debug{};
 };
 
 class EventLoop {

@@ -21,7 +21,7 @@ inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::FIRST_EXCEPTION;
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
 
 struct WaitOptions {
-  std::optional<Delay> timeout;
+  std::optional<Delay> timeout{};
   ReturnWhen return_when = ALL_COMPLETED;
 };
 
