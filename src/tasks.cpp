@@ -21,6 +21,12 @@ void report_never_awaited(const CoroLocation& where) noexcept {
                "' was never awaited");
 }
 
+std::string CoroInfo::repr() const {
+  char addr[32];
+  std::snprintf(addr, sizeof addr, "%p", address);
+  return std::string("<coroutine object ") + function + " at " + addr + ">";
+}
+
 TaskStateBase::TaskStateBase(EventLoop* loop, std::coroutine_handle<> root)
     : FutureStateBase(loop, 2),  // one reference for the handle, one for the pending list
       root_(root),

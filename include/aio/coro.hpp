@@ -13,6 +13,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <string>
 #include <exception>
 #include <new>
 #include <type_traits>
@@ -42,6 +43,17 @@ struct CoroLocation {
 };
 
 void report_never_awaited(const CoroLocation& where) noexcept;
+
+/// What a task's get_coro() gives: where its coroutine is defined and the frame's
+/// address, shown as Python shows a coroutine object.
+struct CoroInfo {
+  const char* function;
+  const char* file;
+  std::uint32_t line;
+  const void* address;
+  /// "<coroutine object main at 0x55d0c0a1b2c0>"
+  std::string repr() const;
+};
 
 class CoroPromiseBase : public PoolAllocated {
  public:

@@ -144,8 +144,12 @@ class TaskMethods {
   std::uint32_t cancelling() const noexcept { return st()->cancelling(); }
   /// Withdraws one cancel() request; returns how many remain.
   std::uint32_t uncancel() const noexcept { return st()->uncancel(); }
-  /// The coroutine's function name, file and definition line.
-  CoroLocation get_coro() const noexcept { return st()->root_promise().location(); }
+  /// The coroutine's function name, file, definition line and frame address;
+  /// repr() reads like Python's "<coroutine object main at 0x...>".
+  CoroInfo get_coro() const noexcept {
+    const CoroLocation where = st()->root_promise().location();
+    return {where.function, where.file, where.line, st()->root_.address()};
+  }
 
  private:
   TaskStateBase* st() const noexcept {
