@@ -1,0 +1,67 @@
+// The seed ports (examples/seeds/<id>.cpp) print what their Python originals print,
+// in the same order, on the virtual clock, in the simulated time the seeds state.
+// Numbers that come from real time or randomness are matched by pattern.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "support/seed_runner.hpp"
+
+namespace aio::test {
+namespace {
+
+const std::string kTime = "re:\\d\\d:\\d\\d:\\d\\d";
+
+// a2.2, a2.3: tasks overlap their sleeps: 3 s. a2.1, a4.3: one after the other: 6 s.
+TEST(Seeds, A2_1_BlockingSleepsTakeSixSeconds) {
+  SeedRun r = run_seed("a2_1");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {kTime, "16", "fun1 завершена", "2.0", "fun2 завершена", kTime});
+  EXPECT_EQ(seconds_between(r.out_lines().front(), r.out_lines().back()), 6);
+  EXPECT_DOUBLE_EQ(r.elapsed, 6.0);
+}
+
+TEST(Seeds, A2_2_TasksTakeThreeSeconds) {
+  SeedRun r = run_seed("a2_2");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {kTime, "16", "2.0", "fun1 завершена", "fun2 завершена", kTime});
+  EXPECT_EQ(seconds_between(r.out_lines().front(), r.out_lines().back()), 3);
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Seeds, A2_3_LegacyLoopApiTakesThreeSeconds) {
+  SeedRun r = run_seed("a2_3");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {kTime, "16", "2.0", "fun1 завершена", "fun2 завершена", kTime});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, A3_X_AsyncFunctionReturnsACoroutine) {
+  SeedRun r = run_seed("a3_x");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"<class 'void (*)(int)'>", "16", "fun1 завершена", "<class 'void'>",
+                               "<class 'aio::Coro<void> (*)(int)'>", "<class 'aio::Coro<void>'>"});
+  // The coroutine made for type() was never awaited, and Python says so.
+  expect_lines(r.err_lines(), {"re:.*a3_x\\.cpp:\\d+: RuntimeWarning: coroutine 'fun1' was never awaited"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, A4_1_TaskIsAFuture) {
+  SeedRun r = run_seed("a4_1");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"<class 'aio::Task<void>'>", "(<class 'aio::Future<void>'>,)", "16", "2.0",
+                               "fun1 завершена", "fun2 завершена"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, A4_3_AwaitingCoroutinesDirectlyIsSequential) {
+  SeedRun r = run_seed("a4_3");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {kTime, "16", "fun1 завершена", "2.0", "fun2 завершена", kTime});
+  EXPECT_EQ(seconds_between(r.out_lines().front(), r.out_lines().back()), 6);
+  EXPECT_DOUBLE_EQ(r.elapsed, 6.0);
+}
+
+}  // namespace
+}  // namespace aio::test
