@@ -63,5 +63,36 @@ TEST(Seeds, A4_3_AwaitingCoroutinesDirectlyIsSequential) {
   EXPECT_DOUBLE_EQ(r.elapsed, 6.0);
 }
 
+TEST(Seeds, B_NeverAwaited_IsReportedThenTheAwaitedOneRuns) {
+  SeedRun r = run_seed("b_never_awaited");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.err_lines(),
+               {"re:.*b_never_awaited\\.cpp:\\d+: RuntimeWarning: coroutine 'async_func' was never awaited"});
+  expect_lines(r.out_lines(), {"Запуск ...", "... Готово!"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, B_Tasks) {
+  SeedRun r = run_seed("b_tasks");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Запуск ...", "... Готово!"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, B_Loop_AllStartThenAllFinishInOneSecond) {
+  SeedRun r = run_seed("b_loop");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"taskA: Запуск ...", "taskB: Запуск ...", "taskC: Запуск ...", "taskA: ... Готово!",
+                               "taskB: ... Готово!", "taskC: ... Готово!"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, B_Future_ResolvedElsewhere) {
+  SeedRun r = run_seed("b_future");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"future: <Future pending>", "future: <Future finished result=42>", "result: 42"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
 }  // namespace
 }  // namespace aio::test
