@@ -94,5 +94,29 @@ TEST(Seeds, B_Future_ResolvedElsewhere) {
   EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
 }
 
+TEST(Seeds, C_Ex1_SynchronousTaskOneDoesAllTheWork) {
+  SeedRun r = run_seed("c_ex1");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Task One running", "Task One total: 15", "Task One running", "Task One total: 10",
+                               "Task One running", "Task One total: 5", "Task One running", "Task One total: 2",
+                               "Task Two nothing to do"});
+}
+
+TEST(Seeds, C_Ex2_GeneratorsInterleave) {
+  SeedRun r = run_seed("c_ex2");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Task One running", "Task Two running", "Task Two total: 10", "Task Two running",
+                               "Task One total: 15", "Task One running", "Task Two total: 5", "Task One total: 2"});
+}
+
+TEST(Seeds, C_Ex3_BlockingSleepsAddUpTo32Seconds) {
+  SeedRun r = run_seed("c_ex3");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Task One running", "Task One elapsed time: 15.0", "Task Two running",
+                               "Task Two elapsed time: 10.0", "Task One running", "Task One elapsed time: 5.0",
+                               "Task Two running", "Task Two elapsed time: 2.0", "", "Total elapsed time: 32.0"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 32.0);
+}
+
 }  // namespace
 }  // namespace aio::test
