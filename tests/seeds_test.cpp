@@ -118,5 +118,101 @@ TEST(Seeds, C_Ex3_BlockingSleepsAddUpTo32Seconds) {
   EXPECT_DOUBLE_EQ(r.elapsed, 32.0);
 }
 
+TEST(Seeds, E_CountAsync_OneSecond) {
+  SeedRun r = run_seed("e_countasync");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"One", "One", "One", "Two", "Two", "Two", "re:.*e_countasync executed in 1.00 seconds."});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, E_CountSync_ThreeSeconds) {
+  SeedRun r = run_seed("e_countsync");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"One", "Two", "One", "Two", "One", "Two", "re:.*e_countsync executed in 3.00 seconds."});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+// Byte for byte what CPython 3.11 prints for rand.py (random.seed(444)), in 12 s.
+TEST(Seeds, E_Rand_PrintsWhatPythonPrints) {
+  SeedRun r = run_seed("e_rand");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {
+      "\x1b[36mInitiated makerandom(0).",
+      "\x1b[36mmakerandom(0) == 4 too low; retrying.",
+      "\x1b[91mInitiated makerandom(1).",
+      "\x1b[91mmakerandom(1) == 4 too low; retrying.",
+      "\x1b[35mInitiated makerandom(2).",
+      "\x1b[35mmakerandom(2) == 0 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 4 too low; retrying.",
+      "\x1b[91mmakerandom(1) == 7 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 4 too low; retrying.",
+      "\x1b[35mmakerandom(2) == 4 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 8 too low; retrying.",
+      "\x1b[91m---> Finished: makerandom(1) == 10\x1b[0m",
+      "\x1b[36mmakerandom(0) == 7 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 8 too low; retrying.",
+      "\x1b[35mmakerandom(2) == 4 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 7 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 1 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 6 too low; retrying.",
+      "\x1b[35m---> Finished: makerandom(2) == 9\x1b[0m",
+      "\x1b[36mmakerandom(0) == 3 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 9 too low; retrying.",
+      "\x1b[36mmakerandom(0) == 7 too low; retrying.",
+      "\x1b[36m---> Finished: makerandom(0) == 10\x1b[0m",
+      "",
+      "r1: 10, r2: 10, r3: 9"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 12.0);
+}
+
+// The seed's own output for `chained.py 9 6 3`, with exact times: 4, 8, 11 s.
+TEST(Seeds, E_Chained_963_Takes11Seconds) {
+  SeedRun r = run_seed("e_chained", {"9", "6", "3"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {
+      "part1(9) sleeping for 4 seconds.",
+      "part1(6) sleeping for 4 seconds.",
+      "part1(3) sleeping for 0 seconds.",
+      "Returning part1(3) == result3-1.",
+      "part2(3, 'result3-1') sleeping for 4 seconds.",
+      "Returning part1(9) == result9-1.",
+      "part2(9, 'result9-1') sleeping for 7 seconds.",
+      "Returning part1(6) == result6-1.",
+      "part2(6, 'result6-1') sleeping for 4 seconds.",
+      "Returning part2(3, 'result3-1') == result3-2 derived from result3-1.",
+      "-->Chained result3 => result3-2 derived from result3-1 (took 4.00 seconds).",
+      "Returning part2(6, 'result6-1') == result6-2 derived from result6-1.",
+      "-->Chained result6 => result6-2 derived from result6-1 (took 8.00 seconds).",
+      "Returning part2(9, 'result9-1') == result9-2 derived from result9-1.",
+      "-->Chained result9 => result9-2 derived from result9-1 (took 11.00 seconds).",
+      "Program finished in 11.00 seconds.",
+  });
+  EXPECT_DOUBLE_EQ(r.elapsed, 11.0);
+}
+
+TEST(Seeds, E_Hello) {
+  SeedRun r = run_seed("e_hello");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"re:<coroutine object main_ at 0x[0-9a-f]+>", "Hello ...", "World!"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Seeds, E_Coro_TaskGatherAsCompleted) {
+  SeedRun r = run_seed("e_coro");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  const std::vector<std::string> lines = r.out_lines();
+  expect_lines(lines, {"t: type <class 'aio::Task<std::vector<int>>'>", "t done: True", "re:Start: " + kTime.substr(3),
+                       "re:End: " + kTime.substr(3), "Both tasks done: True", "[[1, 2, 3], [0, 5, 10]]",
+                       "re:Start: " + kTime.substr(3), "re:res: \\[1, 2, 3\\] completed at " + kTime.substr(3),
+                       "re:res: \\[0, 5, 10\\] completed at " + kTime.substr(3), "re:End: " + kTime.substr(3),
+                       "Both tasks done: True"});
+  // gather: 10 s; as_completed: the first result after 3 s, the second after 10 s.
+  EXPECT_EQ(seconds_between(lines[2].substr(7), lines[3].substr(5)), 10);
+  EXPECT_EQ(seconds_between(lines[6].substr(7), lines[7].substr(lines[7].size() - 8)), 3);
+  EXPECT_EQ(seconds_between(lines[6].substr(7), lines[8].substr(lines[8].size() - 8)), 10);
+  EXPECT_DOUBLE_EQ(r.elapsed, 23.0);
+}
+
 }  // namespace
 }  // namespace aio::test

@@ -166,6 +166,11 @@ class [[nodiscard]] Coro {
   detail::CoroLocation location() const noexcept { return h_.promise().location(); }
   /// True when the coroutine ran to its end.
   bool done() const noexcept { return h_ && h_.done(); }
+  /// "<coroutine object main at 0x...>", as Python shows a coroutine object.
+  std::string repr() const {
+    const detail::CoroLocation where = location();
+    return detail::CoroInfo{where.function, where.file, where.line, h_.address()}.repr();
+  }
 
   /// Takes the frame out, marking it consumed (create_task uses this).
   handle_type release() noexcept {
