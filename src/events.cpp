@@ -243,6 +243,11 @@ void EventLoop::report_slow(const std::string& what, double seconds) {
   detail::write_stderr("Executing " + what + buf);
 }
 
+std::string EventLoop::repr() const {
+  auto py = [](bool b) { return b ? "True" : "False"; };
+  return std::string("<EventLoop running=") + py(running_) + " closed=" + py(closed_) + " debug=" + py(debug_) + ">";
+}
+
 // --- closing
 
 void EventLoop::close() {

@@ -70,7 +70,12 @@ std::string callable_name(const std::type_info& type, const void* fn_ptr) {
       return name;
     }
   }
-  return demangle(type.name());
+  std::string name = demangle(type.name());
+  // aio's own callbacks read as asyncio's do: without the namespaces.
+  for (const char* prefix : {"aio::detail::(anonymous namespace)::", "aio::detail::", "aio::"}) {
+    if (name.rfind(prefix, 0) == 0) return name.substr(std::string(prefix).size());
+  }
+  return name;
 }
 
 std::string value_repr_string(const std::string& s) { return quote(s); }

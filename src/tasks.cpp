@@ -178,8 +178,16 @@ TaskStateBase* current_task_checked(const char* what) {
   return t;
 }
 
+namespace {
+// Named as asyncio's, for the repr of the main task ("cb=[_run_until_complete_cb()]").
+struct _run_until_complete_cb {
+  EventLoop* loop;
+  void operator()() const { loop->stop(); }
+};
+}  // namespace
+
 void run_until_done(EventLoop& loop, const Future<void>& f) {
-  const CallbackId id = f.add_done_callback([&loop] { loop.stop(); });
+  const CallbackId id = f.add_done_callback(_run_until_complete_cb{&loop});
   try {
     loop.run_forever();
   } catch (...) {

@@ -214,5 +214,197 @@ TEST(Seeds, E_Coro_TaskGatherAsCompleted) {
   EXPECT_DOUBLE_EQ(r.elapsed, 23.0);
 }
 
+TEST(Seeds, F_Define_CoroutineTypeAndNeverAwaited) {
+  SeedRun r = run_seed("f_define");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"<class 'coroutine'>"});
+  expect_lines(r.err_lines(), {"re:.*f_define\\.cpp:\\d+: RuntimeWarning: coroutine 'custom_coro' was never awaited"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, F_Loop_NewLoopAndRunningLoop) {
+  SeedRun r = run_seed("f_loop");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"<EventLoop running=False closed=False debug=False>", "RuntimeError: no running event loop",
+                               "<EventLoop running=True closed=False debug=False>",
+                               "<EventLoop running=False closed=True debug=False>"});
+}
+
+// The lines CPython 3.11 prints for the same program (f_tasks.cpp's header).
+TEST(Seeds, F_Tasks_PrintsWhatPythonPrints) {
+  SeedRun r = run_seed("f_tasks");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {
+      "Task-2 Task-3 MyTask",
+      "Renamed",
+      "done: False, cancelled: False",
+      "task is not yet done",
+      "done callback: Task-2 done=True",
+      "done: True, cancelled: False",
+      "result: 10, exception: None",
+      "done callback: MyTask done=True",
+      "awaiting failed: ValueError('something bad happened')",
+      "exception: ValueError('something bad happened')",
+      "result() raised ValueError('something bad happened')",
+      "cancel: True",
+      "cancelled with: stop it",
+      "cancelled: True",
+      "result() of a cancelled task raises CancelledError",
+      "cancel again: False",
+      "removed: 0",
+      "20 30"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.5);  // 1 s for the first tasks, then 0.5 s for failing()
+}
+
+TEST(Seeds, F_Current_MainIsTask1) {
+  SeedRun r = run_seed("f_current");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(),
+               {"main coroutine started",
+                "re:<Task pending name='Task-1' coro=<main_\\(\\) running at .*f_current\\.cpp:\\d+> "
+                "cb=\\[_run_until_complete_cb\\(\\)\\]>"});
+}
+
+TEST(Seeds, F_All_ElevenTasks) {
+  SeedRun r = run_seed("f_all");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> lines = r.out_lines();
+  ASSERT_EQ(lines.size(), 22u);
+  EXPECT_EQ(lines[0], "main coroutine started");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(lines[1 + i], "task " + std::to_string(i) + " is running");
+  // all_tasks() is a set in Python: compare without order.
+  std::vector<std::string> listed(lines.begin() + 11, lines.end());
+  std::sort(listed.begin(), listed.end());
+  std::vector<std::string> expected{"re:> Task-1, <coroutine object main_ at 0x[0-9a-f]+>"};
+  for (int n = 2; n <= 11; ++n) expected.push_back("re:> Task-" + std::to_string(n) + ", <coroutine object task_coroutine at 0x[0-9a-f]+>");
+  std::sort(expected.begin(), expected.end());
+  expect_lines(listed, expected);
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, F_Gather_TenTasksOneSecond) {
+  SeedRun r = run_seed("f_gather");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> expected{"main starting"};
+  for (int i = 0; i < 10; ++i) expected.push_back(">task " + std::to_string(i) + " executing");
+  expected.push_back("main done");
+  expect_lines(r.out_lines(), expected);
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, F_Wait_FinishInAscendingOrderOfValue) {
+  SeedRun r = run_seed("f_wait");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> lines = r.out_lines();
+  ASSERT_EQ(lines.size(), 11u);
+  std::vector<bool> seen(10, false);
+  double previous = 0;
+  const std::regex line("^>task (\\d) done with (0\\.\\d+(e-\\d+)?)$");
+  for (int i = 0; i < 10; ++i) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(lines[i], m, line)) << lines[i];
+    seen[std::stoul(m[1])] = true;
+    const double value = std::stod(m[2]);
+    EXPECT_GE(value, previous);
+    previous = value;
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 10);
+  EXPECT_EQ(lines[10], "All done");
+  EXPECT_NEAR(r.elapsed, previous, 1e-6);  // wait() returns when the slowest is done
+}
+
+TEST(Seeds, F_WaitFor_GivesUpAfterTwoTenths) {
+  SeedRun r = run_seed("f_wait_for");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"re:>task got 1\\.\\d+", "Gave up waiting, task canceled"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.2);
+}
+
+TEST(Seeds, F_Shield_InnerTaskFinishes) {
+  SeedRun r = run_seed("f_shield");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"cancelled: True", "shielded was cancelled", "shielded: <Future cancelled>",
+                               "re:task: <Task finished name='Task-2' coro=<simple_task\\(\\) done, defined at "
+                               ".*f_shield\\.cpp:\\d+> result=1>"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.2);
+}
+
+TEST(Seeds, F_Cancel_RunningTask) {
+  SeedRun r = run_seed("f_cancel");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"main coroutine started", "executing the task", "was canceled: True", "canceled: True",
+                               "main coroutine done"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.2);
+}
+
+// The lines CPython 3.11 prints for the same program (f_callback.cpp's header).
+TEST(Seeds, F_Callback_PrintsWhatPythonPrints) {
+  SeedRun r = run_seed("f_callback");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {
+      "..........",
+      "follow-up delayed running",
+      "follow-up delayed done",
+      "delayed by 1.1 s",
+      "follow-up from the task running",
+      "follow-up from the task done",
+      "follow-up delayed in the background running",
+      "follow-up from the caller running",
+      "follow-up delayed in the background done",
+      "follow-up from the caller done",
+      "follow-up from a callback running",
+      "follow-up from a callback done",
+      "main done"});
+}
+
+TEST(Seeds, S1_Speak) {
+  SeedRun r = run_seed("s1_speak");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"OMG asynchronicity!"});
+}
+
+TEST(Seeds, S2_Future_Gather) {
+  SeedRun r = run_seed("s2_future");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"foo will await the future", "bar will sleep for 3 seconds", "bar resolving the future",
+                               "foo finds the future resolved", "main exiting"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, S2_Future_Tasks) {
+  SeedRun r = run_seed("s2_future", {"--tasks"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"bar will sleep for 3 seconds", "foo will await the future", "bar resolving the future",
+                               "foo finds the future resolved", "main exiting"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, S2_Pipeline_NativeAndGenerators) {
+  std::vector<std::string> expected;
+  for (long x = 0; x < 100; ++x) expected.push_back("f(" + std::to_string(x) + ") = " + std::to_string(x * x + 3));
+  SeedRun native = run_seed("s2_pipeline");
+  ASSERT_TRUE(native.exited_ok()) << native.err;
+  expect_lines(native.out_lines(), expected);
+  SeedRun generators = run_seed("s2_pipeline", {"--generators"});
+  ASSERT_TRUE(generators.exited_ok()) << generators.err;
+  expect_lines(generators.out_lines(), expected);
+}
+
+TEST(Seeds, S4_Hello) {
+  SeedRun r = run_seed("s4_hello");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"coroutine", "generator", "'Hello, generator!'", "In the entrypoint coroutine.",
+                               "Hello, asyncio!"});
+  expect_lines(r.err_lines(), {"re:.*s4_hello\\.cpp:\\d+: RuntimeWarning: coroutine 'coro_func' was never awaited"});
+}
+
+TEST(Seeds, S4_Sleep_SixThenThreeSeconds) {
+  SeedRun r = run_seed("s4_sleep");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Sleeping 1 seconds.", "Sleeping 2 seconds.", "Sleeping 3 seconds.", "Took 6.00 seconds.",
+                               "Sleeping 1 seconds.", "Sleeping 2 seconds.", "Sleeping 3 seconds.", "Took 3.00 seconds."});
+  EXPECT_DOUBLE_EQ(r.elapsed, 9.0);
+}
+
 }  // namespace
 }  // namespace aio::test

@@ -7,15 +7,35 @@
 #pragma once
 
 #include <array>
+#include <charconv>
+#include <random>
+#include <string>
 #include <cstdint>
 #include <vector>
 
 class PyRandom {
  public:
-  explicit PyRandom(std::uint32_t seed = 5489) { this->seed(seed); }
+  /// Seeded from the system's entropy, as an unseeded Python random is.
+  PyRandom() { seed(std::random_device{}()); }
+  explicit PyRandom(std::uint32_t seed) { this->seed(seed); }
 
   /// random.seed(n) for a non-negative n below 2**32 (one 32-bit key word).
   void seed(std::uint32_t n) { init_by_array({n}); }
+
+  /// random.random(): a float in [0, 1) with 53 random bits, as CPython makes it.
+  double random() {
+    const std::uint32_t a = genrand_uint32() >> 5, b = genrand_uint32() >> 6;
+    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
+  }
+
+  /// Python's repr() of a float: the shortest string that reads back the same.
+  static std::string repr(double x) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+    std::string s(buf, end);
+    if (s.find_first_of(".en") == std::string::npos) s += ".0";
+    return s;
+  }
 
   /// random.randint(a, b): a uniform integer in [a, b].
   long randint(long a, long b) { return a + static_cast<long>(randbelow(static_cast<std::uint32_t>(b - a + 1))); }

@@ -127,6 +127,8 @@ class EventLoop {
   /// Stops run_forever() at the end of the current iteration.
   void stop() noexcept { stopping_ = true; }
   bool is_running() const noexcept { return running_; }
+  /// "<EventLoop running=False closed=False debug=False>", as asyncio shows a loop.
+  std::string repr() const;
   bool is_closed() const noexcept { return closed_; }
   /// Closes the loop: drops pending callbacks and timers; tasks still pending are
   /// destroyed and reported ("Task was destroyed but it is pending!").
