@@ -1,0 +1,3 @@
+module aio/bench/peers/go
+
+go 1.19
