@@ -332,18 +332,18 @@ void EventLoop::set_watcher(int fd, bool write, detail::HandleBase* h) {
     h->release();
     throw ValueError("Invalid file descriptor: " + std::to_string(fd));
   }
-  if (static_cast<std::size_t>(fd) >= watches_.size()) watches_.resize(static_cast<std::size_t>(fd) + 1);
-  detail::HandleBase*& slot = write ? watches_[static_cast<std::size_t>(fd)].writer
-                                    : watches_[static_cast<std::size_t>(fd)].reader;
-  detail::HandleBase* old = std::exchange(slot, h);
+  const auto index = static_cast<std::size_t>(fd);
+  const FdWatch current = index < watches_.size() ? watches_[index] : FdWatch{};
   try {
-    update_interest(fd);
+    // The kernel first: a bad fd fails here, before anything changed.
+    backend_->watch(fd, !write || current.reader != nullptr, write || current.writer != nullptr);
   } catch (...) {
-    slot = old;
     h->release();
     throw;
   }
-  if (old != nullptr) {
+  if (index >= watches_.size()) watches_.resize(index + 1);
+  detail::HandleBase*& slot = write ? watches_[index].writer : watches_[index].reader;
+  if (detail::HandleBase* old = std::exchange(slot, h)) {
     old->cancel(this);
     old->release();
   }
