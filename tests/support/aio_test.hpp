@@ -10,6 +10,15 @@
 
 #include "aio/aio.hpp"
 
+// ASSERT_* expand to `return;`, which a coroutine cannot use: this ends a Coro<>.
+#define CO_ASSERT_TRUE(cond)                           \
+  do {                                                 \
+    if (!(cond)) {                                     \
+      ADD_FAILURE() << "Assertion failed: " #cond;     \
+      co_return;                                       \
+    }                                                  \
+  } while (0)
+
 namespace aio::test {
 
 /// A loop on its own virtual clock, closed at the end of the test.
