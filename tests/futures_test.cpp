@@ -220,6 +220,17 @@ TEST(Future, Repr) {
   v.loop.run_forever();
 }
 
+TEST(Future, NullptrMakesAnEmptyHandle) {
+  // No loop is needed (and none is used): an empty handle has no state at all.
+  Future<int> typed(nullptr);
+  Future<> untyped(nullptr);
+  Task<int> task;
+  EXPECT_FALSE(static_cast<bool>(typed));
+  EXPECT_FALSE(static_cast<bool>(untyped));
+  EXPECT_FALSE(static_cast<bool>(task));
+  EXPECT_EQ(typed.repr(), "None");
+}
+
 TEST(Future, IsFutureTrait) {
   static_assert(isfuture<Future<int>>);
   static_assert(isfuture<Task<int>>);

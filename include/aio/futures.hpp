@@ -340,7 +340,7 @@ class Future : public Future<void> {
   using value_type = T;
 
   Future() : Future<void>(new detail::FutureState<T>(&get_event_loop())) {}
-  Future(std::nullptr_t) noexcept {}  // NOLINT
+  Future(std::nullptr_t) noexcept : Future<void>(nullptr) {}  // NOLINT
   explicit Future(detail::FutureStateBase* s) noexcept : Future<void>(s) {}
 
   /// The value; rethrows the exception, CancelledError when cancelled,
