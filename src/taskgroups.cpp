@@ -5,13 +5,15 @@
 
 namespace aio {
 
-TaskGroup::TaskGroup(TaskGroup&& o) noexcept : loop_(o.loop_) {
-  // Only an unentered group is moved (by async_with); it has no state yet.
+TaskGroup::TaskGroup(TaskGroup&& o) : loop_(o.loop_) {
+  // async_with moves the group into its frame before entering it; an entered group's
+  // callbacks point at it, so it stays where it is.
+  if (o.entered_) throw RuntimeError("TaskGroup " + o.repr() + " cannot be moved once entered");
 }
 
 TaskGroup::~TaskGroup() {
   // A group left without aexit (misuse): its callbacks must not outlive it.
-  for (auto& [state, entry] : tasks_) entry.first.remove_done_callback(entry.second);
+  for (Tracked& t : tasks_) t.task.remove_done_callback(t.callback);
 }
 
 std::string TaskGroup::repr() const {
@@ -40,18 +42,22 @@ void TaskGroup::check_can_create() const {
 
 void TaskGroup::track(Task<> task) {
   const CallbackId id = task.add_done_callback([this](Task<>& t) { on_task_done(t); });
-  tasks_.emplace(task.state(), std::make_pair(std::move(task), id));
+  detail::FutureStateBase* key = task.state();
+  index_.emplace(key, tasks_.insert(tasks_.end(), Tracked{std::move(task), id}));
 }
 
 void TaskGroup::abort() {
   aborting_ = true;
-  for (auto& [state, entry] : tasks_) {
-    if (!entry.first.done()) entry.first.cancel();
+  for (Tracked& t : tasks_) {
+    if (!t.task.done()) t.task.cancel();
   }
 }
 
 void TaskGroup::on_task_done(Task<>& task) {
-  tasks_.erase(task.state());
+  if (auto it = index_.find(task.state()); it != index_.end()) {
+    tasks_.erase(it->second);
+    index_.erase(it);
+  }
   if (on_completed_fut_ && tasks_.empty() && !on_completed_fut_.done()) on_completed_fut_.set_result();
   if (task.cancelled()) return;
   std::exception_ptr exc = task.exception();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <exception>
+#include <list>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,8 +26,8 @@ namespace aio {
 class TaskGroup {
  public:
   TaskGroup() = default;
-  /// Movable until entered (async_with takes it by value).
-  TaskGroup(TaskGroup&& o) noexcept;
+  /// Movable until entered (async_with takes it by value); RuntimeError after.
+  TaskGroup(TaskGroup&& o);
   TaskGroup& operator=(TaskGroup&&) = delete;
   ~TaskGroup();
 
@@ -52,7 +53,14 @@ class TaskGroup {
 
   EventLoop* loop_ = nullptr;
   Task<> parent_task_;
-  std::unordered_map<detail::FutureStateBase*, std::pair<Task<>, CallbackId>> tasks_;
+  // The tasks not done yet, in creation order (asyncio's set iterates them in that
+  // order in practice, and aborting cancels them in it), with an index to drop one.
+  struct Tracked {
+    Task<> task;
+    CallbackId callback;
+  };
+  std::list<Tracked> tasks_;
+  std::unordered_map<detail::FutureStateBase*, std::list<Tracked>::iterator> index_;
   std::vector<std::exception_ptr> errors_;
   std::exception_ptr base_error_;
   Future<> on_completed_fut_{nullptr};
