@@ -18,7 +18,8 @@ aio::Coro<> main_() {
   auto taskA = loop->create_task(async_func("taskA"));
   auto taskB = loop->create_task(async_func("taskB"));
   auto taskC = loop->create_task(async_func("taskC"));
-  co_await aio::wait(std::vector{taskA, taskB, taskC});
+  std::vector tasks{taskA, taskB, taskC};
+  co_await aio::wait(tasks);
 }
 
 int main() {

@@ -83,19 +83,19 @@ Future<awaited_t<A>> to_future(A&& a) {
 }
 
 template <class T>
-value_or_none<T> take_value(const Future<void>& f) {
+value_or_none<T> take_value(const Future<void>& kid) {
   if constexpr (std::is_void_v<T>) {
     return None{};
   } else {
-    return take_value<T>(f.state());
+    return take_value<T>(kid.state());
   }
 }
 
 template <class T>
-Outcome<T> take_outcome(const Future<void>& f) {
-  if (f.cancelled()) return std::make_exception_ptr(CancelledError(f.state()->cancel_message()));
-  if (std::exception_ptr e = f.exception()) return e;
-  return Outcome<T>(std::in_place_index<0>, take_value<T>(f));
+Outcome<T> take_outcome(const Future<void>& kid) {
+  if (kid.cancelled()) return std::make_exception_ptr(CancelledError(kid.state()->cancel_message()));
+  if (std::exception_ptr error = kid.exception()) return error;
+  return Outcome<T>(std::in_place_index<0>, take_value<T>(kid));
 }
 
 /// The gathering future: counts finished children, fails fast unless
@@ -113,8 +113,8 @@ class GatherState final : public FutureState<R> {
     Future<R> outer(self);
     for (const Future<void>& child : self->children_) {
       self->add_ref();
-      child.add_done_callback([self](Future<void>& f) {
-        self->on_child_done(f);
+      child.add_done_callback([self](Future<void>& kid) {
+        self->on_child_done(kid);
         self->release();
       });
     }
@@ -124,37 +124,37 @@ class GatherState final : public FutureState<R> {
   bool cancel(const std::string& msg) override {
     if (this->done()) return false;
     bool any = false;
-    for (Future<void>& c : children_) {
-      if (c.cancel(msg)) any = true;
+    for (Future<void>& kid : children_) {
+      if (kid.cancel(msg)) any = true;
     }
     if (any) cancel_requested_ = true;
     return any;
   }
 
  private:
-  void on_child_done(Future<void>& f) {
+  void on_child_done(Future<void>& kid) {
     ++finished_;
     if (this->done()) {
-      if (!f.cancelled()) (void)f.exception();  // mark it retrieved
+      if (!kid.cancelled()) (void)kid.exception();  // mark it retrieved
       return;
     }
     if (!return_exceptions_) {
-      if (f.cancelled()) {
-        this->set_exception(std::make_exception_ptr(CancelledError(f.state()->cancel_message())));
+      if (kid.cancelled()) {
+        this->set_exception(std::make_exception_ptr(CancelledError(kid.state()->cancel_message())));
         return;
       }
-      if (std::exception_ptr e = f.exception()) {
-        this->set_exception(e);
+      if (std::exception_ptr error = kid.exception()) {
+        this->set_exception(error);
         return;
       }
     }
     if (finished_ == children_.size()) {
       if (cancel_requested_) {
         // A cancelled gather propagates the cancellation even with return_exceptions.
-        this->set_exception(std::make_exception_ptr(CancelledError(f.state()->cancel_message())));
+        this->set_exception(std::make_exception_ptr(CancelledError(kid.state()->cancel_message())));
       } else {
-        for (Future<void>& c : children_) {
-          if (!c.cancelled()) (void)c.exception();
+        for (Future<void>& each : children_) {
+          if (!each.cancelled()) (void)each.exception();  // all retrieved
         }
         this->set_result(build_(children_));
       }
@@ -176,12 +176,12 @@ Future<R> start_gather(std::vector<Future<void>> children, bool return_exception
 }
 
 template <class... Ts, std::size_t... I>
-std::tuple<value_or_none<Ts>...> build_tuple(const std::vector<Future<void>>& c, std::index_sequence<I...>) {
-  return std::tuple<value_or_none<Ts>...>(take_value<Ts>(c[I])...);
+std::tuple<value_or_none<Ts>...> build_tuple(const std::vector<Future<void>>& kids, std::index_sequence<I...>) {
+  return std::tuple<value_or_none<Ts>...>(take_value<Ts>(kids[I])...);
 }
 template <class... Ts, std::size_t... I>
-std::tuple<Outcome<Ts>...> build_outcomes(const std::vector<Future<void>>& c, std::index_sequence<I...>) {
-  return std::tuple<Outcome<Ts>...>(take_outcome<Ts>(c[I])...);
+std::tuple<Outcome<Ts>...> build_outcomes(const std::vector<Future<void>>& kids, std::index_sequence<I...>) {
+  return std::tuple<Outcome<Ts>...>(take_outcome<Ts>(kids[I])...);
 }
 
 template <class R>
@@ -209,12 +209,12 @@ Future<std::tuple<value_or_none<detail::awaited_t<A>>...>> gather(A&&... aws) {
   children.reserve(sizeof...(A));
   (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
   if constexpr (sizeof...(A) == 0) {
-    auto f = get_running_loop().create_future<R>();
-    f.set_result(R{});
-    return f;
+    auto empty = get_running_loop().create_future<R>();
+    empty.set_result(R{});
+    return empty;
   } else {
-    return detail::start_gather<R>(std::move(children), false, [](const std::vector<Future<void>>& c) {
-      return detail::build_tuple<detail::awaited_t<A>...>(c, std::index_sequence_for<A...>{});
+    return detail::start_gather<R>(std::move(children), false, [](const std::vector<Future<void>>& kids) {
+      return detail::build_tuple<detail::awaited_t<A>...>(kids, std::index_sequence_for<A...>{});
     });
   }
 }
@@ -227,12 +227,12 @@ Future<std::tuple<Outcome<detail::awaited_t<A>>...>> gather(ReturnExceptions, A&
   children.reserve(sizeof...(A));
   (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
   if constexpr (sizeof...(A) == 0) {
-    auto f = get_running_loop().create_future<R>();
-    f.set_result(R{});
-    return f;
+    auto empty = get_running_loop().create_future<R>();
+    empty.set_result(R{});
+    return empty;
   } else {
-    return detail::start_gather<R>(std::move(children), true, [](const std::vector<Future<void>>& c) {
-      return detail::build_outcomes<detail::awaited_t<A>...>(c, std::index_sequence_for<A...>{});
+    return detail::start_gather<R>(std::move(children), true, [](const std::vector<Future<void>>& kids) {
+      return detail::build_outcomes<detail::awaited_t<A>...>(kids, std::index_sequence_for<A...>{});
     });
   }
 }
@@ -246,14 +246,14 @@ Future<std::vector<value_or_none<detail::awaited_t<std::ranges::range_value_t<R>
   using V = std::vector<value_or_none<T>>;
   std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
   if (children.empty()) {
-    auto f = get_running_loop().create_future<V>();
-    f.set_result(V{});
-    return f;
+    auto empty = get_running_loop().create_future<V>();
+    empty.set_result(V{});
+    return empty;
   }
-  return detail::start_gather<V>(std::move(children), false, [](const std::vector<Future<void>>& c) {
+  return detail::start_gather<V>(std::move(children), false, [](const std::vector<Future<void>>& kids) {
     V out;
-    out.reserve(c.size());
-    for (const Future<void>& f : c) out.push_back(detail::take_value<T>(f));
+    out.reserve(kids.size());
+    for (const Future<void>& kid : kids) out.push_back(detail::take_value<T>(kid));
     return out;
   });
 }
@@ -265,14 +265,14 @@ Future<std::vector<Outcome<detail::awaited_t<std::ranges::range_value_t<R>>>>> g
   using V = std::vector<Outcome<T>>;
   std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
   if (children.empty()) {
-    auto f = get_running_loop().create_future<V>();
-    f.set_result(V{});
-    return f;
+    auto empty = get_running_loop().create_future<V>();
+    empty.set_result(V{});
+    return empty;
   }
-  return detail::start_gather<V>(std::move(children), true, [](const std::vector<Future<void>>& c) {
+  return detail::start_gather<V>(std::move(children), true, [](const std::vector<Future<void>>& kids) {
     V out;
-    out.reserve(c.size());
-    for (const Future<void>& f : c) out.push_back(detail::take_outcome<T>(f));
+    out.reserve(kids.size());
+    for (const Future<void>& kid : kids) out.push_back(detail::take_outcome<T>(kid));
     return out;
   });
 }
