@@ -175,20 +175,52 @@ Future<R> start_gather(std::vector<Future<void>> children, bool return_exception
   return GatherState<R>::start(new GatherState<R>(loop, std::move(children), return_exceptions, build));
 }
 
-template <class... Ts, std::size_t... I>
-std::tuple<value_or_none<Ts>...> build_tuple(const std::vector<Future<void>>& kids, std::index_sequence<I...>) {
-  return std::tuple<value_or_none<Ts>...>(take_value<Ts>(kids[I])...);
+/// One result of a gather: the value, or under return_exceptions the Outcome.
+template <bool ReturnExceptions, class T>
+using result_t = std::conditional_t<ReturnExceptions, Outcome<T>, value_or_none<T>>;
+
+template <bool ReturnExceptions, class T>
+result_t<ReturnExceptions, T> take_result(const Future<void>& kid) {
+  if constexpr (ReturnExceptions) {
+    return take_outcome<T>(kid);
+  } else {
+    return take_value<T>(kid);
+  }
 }
-template <class... Ts, std::size_t... I>
-std::tuple<Outcome<Ts>...> build_outcomes(const std::vector<Future<void>>& kids, std::index_sequence<I...>) {
-  return std::tuple<Outcome<Ts>...>(take_outcome<Ts>(kids[I])...);
+
+template <bool ReturnExceptions, class... Ts, std::size_t... I>
+std::tuple<result_t<ReturnExceptions, Ts>...> build_tuple(const std::vector<Future<void>>& kids,
+                                                          std::index_sequence<I...>) {
+  return std::tuple<result_t<ReturnExceptions, Ts>...>(take_result<ReturnExceptions, Ts>(kids[I])...);
 }
 
 template <class R>
-auto range_children(R&& range) {
-  using A = std::ranges::range_value_t<R>;
+Future<R> already_gathered() {
+  auto empty = get_running_loop().create_future<R>();
+  empty.set_result(R{});
+  return empty;
+}
+
+template <bool ReturnExceptions, FutureLike... A>
+Future<std::tuple<result_t<ReturnExceptions, awaited_t<A>>...>> gather_all(A&&... aws) {
+  using R = std::tuple<result_t<ReturnExceptions, awaited_t<A>>...>;
+  if constexpr (sizeof...(A) == 0) {
+    return already_gathered<R>();
+  } else {
+    std::vector<Future<void>> children;
+    children.reserve(sizeof...(A));
+    (children.emplace_back(to_future(std::forward<A>(aws))), ...);
+    return start_gather<R>(std::move(children), ReturnExceptions, [](const std::vector<Future<void>>& kids) {
+      return build_tuple<ReturnExceptions, awaited_t<A>...>(kids, std::index_sequence_for<A...>{});
+    });
+  }
+}
+
+template <class Range>
+std::vector<Future<void>> range_children(Range&& range) {
+  using A = std::ranges::range_value_t<Range>;
   std::vector<Future<void>> children;
-  if constexpr (std::ranges::sized_range<R>) children.reserve(std::ranges::size(range));
+  if constexpr (std::ranges::sized_range<Range>) children.reserve(std::ranges::size(range));
   for (auto&& a : range) {
     if constexpr (isfuture<A>) {
       children.emplace_back(a);  // a handle: copied, the caller keeps its own
@@ -199,82 +231,47 @@ auto range_children(R&& range) {
   return children;
 }
 
+template <bool ReturnExceptions, class Range>
+Future<std::vector<result_t<ReturnExceptions, awaited_t<std::ranges::range_value_t<Range>>>>> gather_range(
+    Range&& range) {
+  using T = awaited_t<std::ranges::range_value_t<Range>>;
+  using V = std::vector<result_t<ReturnExceptions, T>>;
+  std::vector<Future<void>> children = range_children(std::forward<Range>(range));
+  if (children.empty()) return already_gathered<V>();
+  return start_gather<V>(std::move(children), ReturnExceptions, [](const std::vector<Future<void>>& kids) {
+    V out;
+    out.reserve(kids.size());
+    for (const Future<void>& kid : kids) out.push_back(take_result<ReturnExceptions, T>(kid));
+    return out;
+  });
+}
+
 }  // namespace detail
 
 /// Runs the awaitables concurrently; their results as a tuple in input order.
 template <detail::FutureLike... A>
-Future<std::tuple<value_or_none<detail::awaited_t<A>>...>> gather(A&&... aws) {
-  using R = std::tuple<value_or_none<detail::awaited_t<A>>...>;
-  std::vector<Future<void>> children;
-  children.reserve(sizeof...(A));
-  (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
-  if constexpr (sizeof...(A) == 0) {
-    auto empty = get_running_loop().create_future<R>();
-    empty.set_result(R{});
-    return empty;
-  } else {
-    return detail::start_gather<R>(std::move(children), false, [](const std::vector<Future<void>>& kids) {
-      return detail::build_tuple<detail::awaited_t<A>...>(kids, std::index_sequence_for<A...>{});
-    });
-  }
+auto gather(A&&... aws) {
+  return detail::gather_all<false>(std::forward<A>(aws)...);
 }
 
 /// The same, with each result a std::variant<value, std::exception_ptr>.
 template <detail::FutureLike... A>
-Future<std::tuple<Outcome<detail::awaited_t<A>>...>> gather(ReturnExceptions, A&&... aws) {
-  using R = std::tuple<Outcome<detail::awaited_t<A>>...>;
-  std::vector<Future<void>> children;
-  children.reserve(sizeof...(A));
-  (children.emplace_back(detail::to_future(std::forward<A>(aws))), ...);
-  if constexpr (sizeof...(A) == 0) {
-    auto empty = get_running_loop().create_future<R>();
-    empty.set_result(R{});
-    return empty;
-  } else {
-    return detail::start_gather<R>(std::move(children), true, [](const std::vector<Future<void>>& kids) {
-      return detail::build_outcomes<detail::awaited_t<A>...>(kids, std::index_sequence_for<A...>{});
-    });
-  }
+auto gather(ReturnExceptions, A&&... aws) {
+  return detail::gather_all<true>(std::forward<A>(aws)...);
 }
 
 /// Runs a range of awaitables (coroutines are moved out of it) concurrently; their
 /// results as a vector in input order.
 template <std::ranges::input_range R>
   requires detail::FutureLike<std::ranges::range_value_t<R>>
-Future<std::vector<value_or_none<detail::awaited_t<std::ranges::range_value_t<R>>>>> gather(R&& range) {
-  using T = detail::awaited_t<std::ranges::range_value_t<R>>;
-  using V = std::vector<value_or_none<T>>;
-  std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
-  if (children.empty()) {
-    auto empty = get_running_loop().create_future<V>();
-    empty.set_result(V{});
-    return empty;
-  }
-  return detail::start_gather<V>(std::move(children), false, [](const std::vector<Future<void>>& kids) {
-    V out;
-    out.reserve(kids.size());
-    for (const Future<void>& kid : kids) out.push_back(detail::take_value<T>(kid));
-    return out;
-  });
+auto gather(R&& range) {
+  return detail::gather_range<false>(std::forward<R>(range));
 }
 
 template <std::ranges::input_range R>
   requires detail::FutureLike<std::ranges::range_value_t<R>>
-Future<std::vector<Outcome<detail::awaited_t<std::ranges::range_value_t<R>>>>> gather(ReturnExceptions, R&& range) {
-  using T = detail::awaited_t<std::ranges::range_value_t<R>>;
-  using V = std::vector<Outcome<T>>;
-  std::vector<Future<void>> children = detail::range_children(std::forward<R>(range));
-  if (children.empty()) {
-    auto empty = get_running_loop().create_future<V>();
-    empty.set_result(V{});
-    return empty;
-  }
-  return detail::start_gather<V>(std::move(children), true, [](const std::vector<Future<void>>& kids) {
-    V out;
-    out.reserve(kids.size());
-    for (const Future<void>& kid : kids) out.push_back(detail::take_outcome<T>(kid));
-    return out;
-  });
+auto gather(ReturnExceptions, R&& range) {
+  return detail::gather_range<true>(std::forward<R>(range));
 }
 
 }  // namespace aio
