@@ -15,14 +15,20 @@ thread_local CallbackId tls_callback_ids = 0;
 }
 
 FutureStateBase::~FutureStateBase() {
-  for (FutureCallback* cb = cb_head_; cb != nullptr;) {
+  drop_callbacks();
+  delete extras_;
+}
+
+void FutureStateBase::drop_callbacks() noexcept {
+  FutureCallback* cb = std::exchange(cb_head_, nullptr);
+  cb_tail_ = nullptr;
+  while (cb != nullptr) {
     FutureCallback* next = cb->next_cb_;
     cb->linked_to_ = nullptr;
     cb->prev_cb_ = cb->next_cb_ = nullptr;
     cb->drop();
     cb = next;
   }
-  delete extras_;
 }
 
 void FutureStateBase::destroy() noexcept {

@@ -118,6 +118,9 @@ void TaskStateBase::abandon() noexcept {
   }
   resume_ = nullptr;
   waiting_on_ = nullptr;
+  // It will never finish: what waits for it would hold references forever (a gather
+  // of abandoned tasks and those tasks would keep each other alive).
+  drop_callbacks();
   leave_loop();
 }
 

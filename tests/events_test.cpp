@@ -318,6 +318,20 @@ TEST(EventLoop, ClosingWithPendingTasksReportsThem) {
   EXPECT_FALSE(t.done());  // it stays pending; its coroutine is gone
 }
 
+TEST(EventLoop, ClosingWithAPendingGatherFreesEverything) {
+  // The gather holds its children; the children's callbacks hold the gather. Closing
+  // the loop must break that cycle (LeakSanitizer checks this test).
+  test::VirtualLoop v;
+  v.loop.set_exception_handler([](EventLoop&, const ExceptionContext&) {});
+  auto forever = []() -> Coro<> { co_await sleep(1000); };
+  auto waiter = [&]() -> Coro<> { co_await gather(forever(), forever()); };
+  Task<> t = v.loop.create_task(waiter());
+  v.loop.call_later(1, [&] { v.loop.stop(); });
+  v.loop.run_forever();
+  v.loop.close();
+  EXPECT_FALSE(t.done());
+}
+
 TEST(EventLoop, AClosedLoopRejectsWork) {
   test::VirtualLoop v;
   v.loop.close();

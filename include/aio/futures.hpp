@@ -142,6 +142,8 @@ class FutureStateBase : public LoopItem, public PoolAllocated {
   void destroy() noexcept override;
   /// Marks the future done and schedules its callbacks.
   void schedule_callbacks() noexcept;
+  /// Unlinks every callback without scheduling it (the future will never finish).
+  void drop_callbacks() noexcept;
   std::string state_repr() const;
   std::string callbacks_repr() const;
 };

@@ -112,10 +112,11 @@ class GatherState final : public FutureState<R> {
   static Future<R> start(GatherState* self) {
     Future<R> outer(self);
     for (const Future<void>& child : self->children_) {
+      // Each callback holds a reference: dropped uncalled (a child abandoned at loop
+      // close), it still lets go of the gather.
       self->add_ref();
-      child.add_done_callback([self](Future<void>& kid) {
-        self->on_child_done(kid);
-        self->release();
+      child.add_done_callback([ref = Future<R>(self)](Future<void>& kid) {
+        static_cast<GatherState*>(ref.state())->on_child_done(kid);
       });
     }
     return outer;
