@@ -19,16 +19,21 @@ FutureStateBase::~FutureStateBase() {
   delete extras_;
 }
 
-void FutureStateBase::drop_callbacks() noexcept {
+template <class Fn>
+void FutureStateBase::unlink_callbacks(Fn each) noexcept {
   FutureCallback* cb = std::exchange(cb_head_, nullptr);
   cb_tail_ = nullptr;
   while (cb != nullptr) {
     FutureCallback* next = cb->next_cb_;
     cb->linked_to_ = nullptr;
     cb->prev_cb_ = cb->next_cb_ = nullptr;
-    cb->drop();
+    each(cb);
     cb = next;
   }
+}
+
+void FutureStateBase::drop_callbacks() noexcept {
+  unlink_callbacks([](FutureCallback* cb) { cb->drop(); });
 }
 
 void FutureStateBase::destroy() noexcept {
@@ -97,15 +102,7 @@ std::exception_ptr FutureStateBase::exception() {
 }
 
 void FutureStateBase::schedule_callbacks() noexcept {
-  FutureCallback* cb = std::exchange(cb_head_, nullptr);
-  cb_tail_ = nullptr;
-  while (cb != nullptr) {
-    FutureCallback* next = cb->next_cb_;
-    cb->linked_to_ = nullptr;
-    cb->prev_cb_ = cb->next_cb_ = nullptr;
-    cb->on_future_done(*this);
-    cb = next;
-  }
+  unlink_callbacks([this](FutureCallback* cb) { cb->on_future_done(*this); });
 }
 
 void FutureStateBase::add_callback(FutureCallback* cb) noexcept {

@@ -144,6 +144,8 @@ class FutureStateBase : public LoopItem, public PoolAllocated {
   void schedule_callbacks() noexcept;
   /// Unlinks every callback without scheduling it (the future will never finish).
   void drop_callbacks() noexcept;
+  template <class Fn>
+  void unlink_callbacks(Fn each) noexcept;
   std::string state_repr() const;
   std::string callbacks_repr() const;
 };
