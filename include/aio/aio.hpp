@@ -9,6 +9,8 @@
 #include "aio/futures.hpp"      // Future<T>
 #include "aio/gather.hpp"       // gather
 #include "aio/generator.hpp"    // Generator<T>
+#include "aio/locks.hpp"        // Lock, Event, Condition, Semaphore, Barrier
+#include "aio/queues.hpp"       // Queue, PriorityQueue, LifoQueue
 #include "aio/runners.hpp"      // run, Runner
 #include "aio/shield.hpp"       // shield
 #include "aio/taskgroups.hpp"   // TaskGroup

@@ -80,6 +80,30 @@ class TypeError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// get_nowait() on an empty queue (asyncio.QueueEmpty).
+class QueueEmpty : public std::runtime_error {
+ public:
+  QueueEmpty() : std::runtime_error("") {}
+};
+
+/// put_nowait() on a full queue (asyncio.QueueFull).
+class QueueFull : public std::runtime_error {
+ public:
+  QueueFull() : std::runtime_error("") {}
+};
+
+/// put() or get() on a queue that was shut down (asyncio.QueueShutDown, Python 3.13).
+class QueueShutDown : public std::runtime_error {
+ public:
+  QueueShutDown() : std::runtime_error("") {}
+};
+
+/// A Barrier was aborted or reset while tasks waited on it (asyncio.BrokenBarrierError).
+class BrokenBarrierError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
 /// Several exceptions at once (Python's ExceptionGroup), raised by TaskGroup.
 /// what() reads like Python's str(): "unhandled errors in a TaskGroup (2 sub-exceptions)".
 class ExceptionGroup : public std::exception {
