@@ -1,4 +1,4 @@
-// aio_bench_tasks [W1|W2|W4]: the task workloads of docs/benchmarks.md, one line each:
+// aio_bench_tasks [W1|W2|W3|W4]: the task workloads of docs/benchmarks.md, one line each:
 //   name=W1 n=1000000 seconds=0.123 per_op_ns=123.0
 // With no argument every workload runs, each in a fresh process (so that one's memory
 // does not hide the next one's peak RSS).
@@ -64,6 +64,27 @@ aio::Coro<> w2(std::size_t n) {
   report("W2", n, s);
 }
 
+// W3 switch: two tasks pass a token back and forth through two queues; n hand-overs.
+aio::Coro<> w3(std::size_t n) {
+  aio::Queue<int> q1;
+  aio::Queue<int> q2;
+  auto ping = [&]() -> aio::Coro<> {
+    for (std::size_t i = 0; i < n / 2; ++i) {
+      co_await q1.put(1);
+      (void)co_await q2.get();
+    }
+  };
+  auto pong = [&]() -> aio::Coro<> {
+    for (std::size_t i = 0; i < n / 2; ++i) {
+      (void)co_await q1.get();
+      co_await q2.put(1);
+    }
+  };
+  const auto t0 = Clock::now();
+  co_await aio::gather(ping(), pong());
+  report("W3", n, since(t0));
+}
+
 aio::Coro<> sleeper() { co_await aio::sleep(1); }
 
 // W4 sleepers: n tasks each sleeping 1 s concurrently; wall time and bytes per task.
@@ -84,10 +105,12 @@ int run_one(const std::string& name) {
     aio::run(w1(1000000));
   } else if (name == "W2") {
     aio::run(w2(1000000));
+  } else if (name == "W3") {
+    aio::run(w3(1000000));
   } else if (name == "W4") {
     aio::run(w4(100000));
   } else {
-    std::fprintf(stderr, "unknown workload %s (W1, W2, W4)\n", name.c_str());
+    std::fprintf(stderr, "unknown workload %s (W1, W2, W3, W4)\n", name.c_str());
     return 2;
   }
   return 0;
@@ -98,7 +121,7 @@ int run_one(const std::string& name) {
 int main(int argc, char** argv) {
   if (argc > 1) return run_one(argv[1]);
   int status = 0;
-  for (const char* w : {"W1", "W2", "W4"}) {
+  for (const char* w : {"W1", "W2", "W3", "W4"}) {
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::execl("/proc/self/exe", argv[0], w, static_cast<char*>(nullptr));

@@ -192,9 +192,11 @@ void EventLoop::run_once() {
         backend_->poll(-1, on_event);
       }
     }
-  } else {
+  } else if (timeout != 0 || backend_->watched() > 0) {
     backend_->poll(timeout, on_event);
   }
+  // else: work is ready and no fd is watched: nothing to poll for. Calls from other
+  // threads and signals are seen through their flags below, without a system call.
 
   if (interrupted_.exchange(false, std::memory_order_acq_rel) && on_interrupt_) call_soon(on_interrupt_);
   drain_threadsafe();

@@ -30,9 +30,11 @@ TEST(Queue, TheThreeOrders) {
       prio.put_nowait(v);
     }
     EXPECT_EQ(fifo.qsize(), 3u);
-    EXPECT_EQ(co_await drain(fifo), (std::vector<int>{3, 1, 2}));
-    EXPECT_EQ(co_await drain(lifo), (std::vector<int>{2, 1, 3}));
-    EXPECT_EQ(co_await drain(prio), (std::vector<int>{1, 2, 3}));
+    // (g++ 12 cannot put a braced list and a co_await in one expression.)
+    const std::vector<int> fifo_order{3, 1, 2}, lifo_order{2, 1, 3}, prio_order{1, 2, 3};
+    EXPECT_EQ(co_await drain(fifo), fifo_order);
+    EXPECT_EQ(co_await drain(lifo), lifo_order);
+    EXPECT_EQ(co_await drain(prio), prio_order);
     PriorityQueue<std::pair<int, std::string>> jobs;
     jobs.put_nowait({2, "low"});
     jobs.put_nowait({0, "urgent"});

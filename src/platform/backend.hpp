@@ -3,6 +3,7 @@
 // without the loop changing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,9 @@ class Backend {
   /// Sets the readiness `fd` is watched for; both false stops watching it.
   /// Throws std::system_error naming the fd.
   virtual void watch(int fd, bool readable, bool writable) = 0;
+
+  /// How many fds are watched (the wake-up fd not counted).
+  virtual std::size_t watched() const noexcept = 0;
 
   /// Waits up to `timeout_ns` (-1: forever, 0: don't block) and calls
   /// `on_event(fd, readable, writable)` for each ready fd. Errors and hang-ups count as

@@ -54,6 +54,16 @@ class EpollBackend final : public Backend {
     const std::uint32_t want = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
     std::uint32_t& have = registered_[static_cast<std::size_t>(fd)];
     if (want == have) return;
+    // Counts the fd in or out once `have` changes, whichever way the change goes.
+    struct Count {
+      std::uint32_t& have;
+      std::size_t& watched;
+      const bool before = have != 0;
+      ~Count() {
+        if (before && have == 0) --watched;
+        if (!before && have != 0) ++watched;
+      }
+    } count{have, watched_};
     epoll_event ev{};
     ev.events = want;
     ev.data.fd = fd;
@@ -75,6 +85,8 @@ class EpollBackend final : public Backend {
     }
     have = want;
   }
+
+  std::size_t watched() const noexcept override { return watched_; }
 
   int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool)>& on_event) override {
     int n = wait(timeout_ns);
@@ -135,6 +147,7 @@ class EpollBackend final : public Backend {
   bool have_pwait2_ = true;
   std::vector<epoll_event> events_;
   std::vector<std::uint32_t> registered_;
+  std::size_t watched_ = 0;
 };
 
 }  // namespace
