@@ -250,6 +250,25 @@ std::string EventLoop::repr() const {
   return std::string("<EventLoop running=") + py(running_) + " closed=" + py(closed_) + " debug=" + py(debug_) + ">";
 }
 
+// --- async generators
+
+void EventLoop::track_asyncgen(detail::AsyncGenLink* g) noexcept {
+  g->tracked_by_ = this;
+  g->prev_gen_ = nullptr;
+  g->next_gen_ = asyncgens_;
+  if (asyncgens_ != nullptr) asyncgens_->prev_gen_ = g;
+  asyncgens_ = g;
+}
+
+void EventLoop::untrack_asyncgen(detail::AsyncGenLink* g) noexcept {
+  EventLoop* loop = g->tracked_by_;
+  if (loop == nullptr) return;
+  (g->prev_gen_ ? g->prev_gen_->next_gen_ : loop->asyncgens_) = g->next_gen_;
+  if (g->next_gen_ != nullptr) g->next_gen_->prev_gen_ = g->prev_gen_;
+  g->prev_gen_ = g->next_gen_ = nullptr;
+  g->tracked_by_ = nullptr;
+}
+
 // --- closing
 
 void EventLoop::close() {
@@ -266,6 +285,8 @@ void EventLoop::close() {
     item = next;
   }
   ready_tail_ = nullptr;
+  // Generators outlive the loop's knowledge of them.
+  while (asyncgens_ != nullptr) untrack_asyncgen(asyncgens_);
   // Then pending tasks, while timers and watchers still exist: destroying a suspended
   // frame runs its awaiters' destructors, which may touch them.
   while (tasks_head_ != nullptr) {

@@ -1,6 +1,8 @@
 // aio::run and Runner: the loop's life around a main coroutine, and SIGINT.
 #include "aio/runners.hpp"
 
+#include "aio/asyncgen.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -114,6 +116,7 @@ void Runner::close() {
     }
   } finally{this};
   cancel_all_tasks(*loop_);
+  loop_->run_until_complete(loop_->shutdown_asyncgens());
 }
 
 Runner::SigintScope::SigintScope(Runner& runner, Task<> main_task) : loop_(runner.loop_.get()) {

@@ -118,6 +118,16 @@ TEST(Seeds, C_Ex3_BlockingSleepsAddUpTo32Seconds) {
   EXPECT_DOUBLE_EQ(r.elapsed, 32.0);
 }
 
+TEST(Seeds, C_Ex4_AQueueAndNonBlockingSleepsTake17Seconds) {
+  SeedRun r = run_seed("c_ex4");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Task One running", "Task Two running", "Task Two elapsed time: 10.0",
+                               "Task Two running", "Task One elapsed time: 15.0", "Task One running",
+                               "Task Two elapsed time: 5.0", "Task One elapsed time: 2.0", "",
+                               "Total elapsed time: 17.0"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 17.0);
+}
+
 TEST(Seeds, E_CountAsync_OneSecond) {
   SeedRun r = run_seed("e_countasync");
   ASSERT_TRUE(r.exited_ok()) << r.err;

@@ -1,6 +1,7 @@
 // aio/aio.hpp: everything. One header per asyncio module below.
 #pragma once
 
+#include "aio/asyncgen.hpp"     // AsyncGenerator<T>, anext, collect
 #include "aio/clock.hpp"        // loop clocks, the virtual clock, aio::time
 #include "aio/contextlib.hpp"   // async_with
 #include "aio/coro.hpp"         // Coro<T>

@@ -49,6 +49,19 @@ class StopIteration : public BaseException {
   using BaseException::BaseException;
 };
 
+/// Thrown into a suspended async generator by aclose() (Python's GeneratorExit): the
+/// generator runs its cleanup and must not yield again.
+class GeneratorExit : public BaseException {
+ public:
+  using BaseException::BaseException;
+};
+
+/// anext() on an exhausted async generator (Python's StopAsyncIteration).
+class StopAsyncIteration : public std::runtime_error {
+ public:
+  StopAsyncIteration() : std::runtime_error("") {}
+};
+
 /// A deadline passed (asyncio.TimeoutError, which is Python's TimeoutError).
 class TimeoutError : public std::runtime_error {
  public:

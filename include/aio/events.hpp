@@ -232,6 +232,13 @@ class EventLoop {
   static std::int64_t seconds_to_ns(double when);
   /// The oldest pending task (the list continues through next_task_).
   detail::LoopItem* first_pending_task() const noexcept { return tasks_head_; }
+  /// Async generators first iterated on this loop and not yet destroyed.
+  void track_asyncgen(detail::AsyncGenLink* g) noexcept;
+  static void untrack_asyncgen(detail::AsyncGenLink* g) noexcept;
+  detail::AsyncGenLink* first_asyncgen() const noexcept { return asyncgens_; }
+  /// Closes every async generator still suspended (asyncio's shutdown_asyncgens);
+  /// aio::run awaits it at the end. Defined with AsyncGenerator (asyncgen.hpp).
+  Coro<void> shutdown_asyncgens();
   std::size_t pending_task_count() const noexcept { return tasks_count_; }
 
  private:
@@ -276,6 +283,7 @@ class EventLoop {
 
   // tasks still pending: an intrusive list holding a reference on each
   // (typed LoopItem so that this layer needs nothing of tasks; tasks.cpp keeps them)
+  detail::AsyncGenLink* asyncgens_ = nullptr;
   detail::LoopItem* tasks_head_ = nullptr;
   detail::LoopItem* tasks_tail_ = nullptr;
   std::size_t tasks_count_ = 0;

@@ -25,6 +25,15 @@ class EventLoop;
 
 namespace aio::detail {
 
+/// An async generator the loop tracks from its first iteration until its frame is
+/// destroyed, so that shutting down can close the ones left suspended (asyncio's
+/// loop._asyncgens and shutdown_asyncgens()).
+struct AsyncGenLink {
+  AsyncGenLink* prev_gen_ = nullptr;
+  AsyncGenLink* next_gen_ = nullptr;
+  EventLoop* tracked_by_ = nullptr;
+};
+
 class LoopItem {
  public:
   LoopItem() = default;
