@@ -186,7 +186,7 @@ void EventLoop::run_once() {
     // timer instead of waiting for it. With no timer, wait for real events.
     int n = backend_->poll(0, on_event);
     if (n == 0 && ready_head_ == nullptr && !inbox_nonempty_.load(std::memory_order_acquire)) {
-      if (timeout > 0) {
+      if (timeout > 0 && executor_jobs_ <= threadsafe_coros_.load(std::memory_order_acquire)) {
         clock_->advance_to(timers_.front().when);
       } else {
         backend_->poll(-1, on_event);
@@ -285,6 +285,8 @@ void EventLoop::close() {
     item = next;
   }
   ready_tail_ = nullptr;
+  // asyncio's close() lets the default executor's threads finish on their own.
+  if (auto executor = std::exchange(default_executor_, nullptr)) executor->shutdown(false);
   // Generators outlive the loop's knowledge of them.
   while (asyncgens_ != nullptr) untrack_asyncgen(asyncgens_);
   // Then pending tasks, while timers and watchers still exist: destroying a suspended
@@ -330,6 +332,24 @@ void EventLoop::push_threadsafe(detail::HandleBase* h) {
   }
   inbox_.push_back(h);
   if (!inbox_nonempty_.exchange(true, std::memory_order_acq_rel)) backend_->wakeup();
+}
+
+bool EventLoop::post_if_alive(EventLoop* loop, detail::HandleBase* h) noexcept {
+  // Lock order: the registry of live loops, then the loop's inbox. The destructor
+  // unregisters under the first lock, so a registered loop cannot go away here.
+  {
+    std::lock_guard alive(detail::g_loops_mu);
+    if (detail::live_loops().count(loop) != 0) {
+      std::lock_guard lock(loop->inbox_mu_);
+      if (!loop->closed_) {
+        loop->inbox_.push_back(h);
+        if (!loop->inbox_nonempty_.exchange(true, std::memory_order_acq_rel)) loop->backend_->wakeup();
+        return true;
+      }
+    }
+  }
+  h->release();  // outside the locks: what it frees may check whether its loop lives
+  return false;
 }
 
 void EventLoop::drain_threadsafe() {

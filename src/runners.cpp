@@ -2,6 +2,7 @@
 #include "aio/runners.hpp"
 
 #include "aio/asyncgen.hpp"
+#include "aio/threads.hpp"
 
 #include <signal.h>
 #include <sys/syscall.h>
@@ -117,6 +118,7 @@ void Runner::close() {
   } finally{this};
   cancel_all_tasks(*loop_);
   loop_->run_until_complete(loop_->shutdown_asyncgens());
+  loop_->run_until_complete(loop_->shutdown_default_executor());
 }
 
 Runner::SigintScope::SigintScope(Runner& runner, Task<> main_task) : loop_(runner.loop_.get()) {

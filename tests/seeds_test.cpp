@@ -416,5 +416,101 @@ TEST(Seeds, S4_Sleep_SixThenThreeSeconds) {
   EXPECT_DOUBLE_EQ(r.elapsed, 9.0);
 }
 
+// --- issue 3: queues, async generators, async context managers, threads
+
+TEST(Seeds, A5_1_AnAsyncContextManagerAroundConcurrentTasks) {
+  SeedRun r = run_seed("a5_1");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Устанавливаем соединение...", "Соединение установлено.", "Отправка данных...",
+                               "Получение данных...", "Данные отправлены.", "Данные получены.",
+                               "Завершение соединения...", "Соединение завершено."});
+  EXPECT_DOUBLE_EQ(r.elapsed, 6.0);
+}
+
+TEST(Seeds, E_Asyncq_ProducersAndConsumersAsPythonWithSeed444) {
+  SeedRun r = run_seed("e_asyncq", {"-p", "2", "-c", "5"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  const std::string item = "<[0-9a-f]{10}>";
+  const std::string waited = " in 0\\.\\d{5} seconds\\.";
+  expect_lines(r.out_lines(),
+               {"Producer 0 sleeping for 4 seconds.", "Consumer 0 sleeping for 4 seconds.",
+                "Consumer 1 sleeping for 7 seconds.", "Consumer 2 sleeping for 4 seconds.",
+                "Consumer 3 sleeping for 4 seconds.", "Consumer 4 sleeping for 8 seconds.",
+                "re:Producer 0 added " + item + " to queue\\.", "Producer 0 sleeping for 10 seconds.",
+                "re:Consumer 0 got element " + item + waited, "Consumer 0 sleeping for 7 seconds.",
+                "re:Producer 0 added " + item + " to queue\\.", "Producer 0 sleeping for 8 seconds.",
+                "re:Consumer 2 got element " + item + waited, "Consumer 2 sleeping for 4 seconds.",
+                "re:Producer 0 added " + item + " to queue\\.", "Producer 0 sleeping for 7 seconds.",
+                "re:Consumer 3 got element " + item + waited, "Consumer 3 sleeping for 1 seconds.",
+                "re:Producer 0 added " + item + " to queue\\.", "re:Consumer 1 got element " + item + waited,
+                "Consumer 1 sleeping for 6 seconds.", "re:Program completed in 29\\.\\d{5} seconds\\."});
+  EXPECT_DOUBLE_EQ(r.elapsed, 29.0);
+}
+
+TEST(Seeds, E_Gen_GeneratorsPauseAndResume) {
+  SeedRun r = run_seed("e_gen");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"(16, 32, 48)", "9 8 7 6 ", "(8, 7, 6)"});
+}
+
+TEST(Seeds, E_Asyncgen_AsyncComprehensions) {
+  SeedRun r = run_seed("e_asyncgen");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"[1, 2, 4, 8, 16, 32, 64, 128, 256, 512]", "[1, 2, 16, 32, 256, 512]"});
+  EXPECT_NEAR(r.elapsed, 2.0, 1e-9);
+}
+
+TEST(Seeds, F_Aiter_AnAsyncIteratorOnePerSecond) {
+  SeedRun r = run_seed("f_aiter");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 10.0);
+}
+
+TEST(Seeds, F_Agen_AnAsyncGeneratorOnePerSecond) {
+  SeedRun r = run_seed("f_agen");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 10.0);
+}
+
+TEST(Seeds, F_Actx_EnterBodyExit) {
+  SeedRun r = run_seed("f_actx");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {">entering the context manager", "within the manager", ">exiting the context manager"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+}
+
+TEST(Seeds, F_Acomp_AsyncAndAwaitComprehensions) {
+  SeedRun r = run_seed("f_acomp");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"[0, 1, 4, 9, 16]", "[10, 20, 30]"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 8.5);
+}
+
+TEST(Seeds, F_ToThread_MainKeepsRunningWhileTheThreadBlocks) {
+  SeedRun r = run_seed("f_to_thread");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Main running the blocking task", "Main doing other things", "Task starting", "Task done"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 2.0);
+}
+
+TEST(Seeds, F_Executor_ToThreadAndRunInExecutor) {
+  SeedRun r = run_seed("f_executor");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"done with to_thread", "done with the default executor", "done with our own executor"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 3.0);
+}
+
+TEST(Seeds, S2_Threads_OneEventLoopPerThread) {
+  SeedRun r = run_seed("s2_threads");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> lines = r.out_lines();
+  std::sort(lines.begin(), lines.end());  // the threads print in any order
+  expect_lines(lines, {"", "", "", "Is event loop running in thread MainThread = False",
+                       "Is event loop running in thread Thread-1 = True",
+                       "Is event loop running in thread Thread-2 = True"});
+}
+
 }  // namespace
 }  // namespace aio::test

@@ -16,5 +16,6 @@
 #include "aio/shield.hpp"       // shield
 #include "aio/taskgroups.hpp"   // TaskGroup
 #include "aio/tasks.hpp"        // Task<T>, create_task, sleep, ...
+#include "aio/threads.hpp"      // to_thread, ThreadPoolExecutor, run_coroutine_threadsafe
 #include "aio/timeouts.hpp"     // timeout, timeout_at
 #include "aio/wait.hpp"         // wait, wait_for, as_completed

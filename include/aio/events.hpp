@@ -9,6 +9,7 @@
 // via call_soon_threadsafe may be used from other threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "aio/clock.hpp"
+#include "aio/detail/executor.hpp"
 #include "aio/detail/loop_item.hpp"
 #include "aio/errors.hpp"
 
@@ -153,6 +155,12 @@ class EventLoop {
     push_threadsafe(h);
     return Handle(h, this);
   }
+  /// call_soon_threadsafe(fn) for a loop that may have closed or been destroyed since
+  /// (a worker thread finishing late): false, and fn dropped, when it is gone.
+  template <class F>
+  static bool call_soon_threadsafe_if_alive(EventLoop* loop, F&& fn) {
+    return post_if_alive(loop, new detail::CallbackHandle<std::decay_t<F>>(1, std::forward<F>(fn)));
+  }
   /// Calls fn(args...) after `delay` (seconds or a duration).
   template <class F, class... A>
   TimerHandle call_later(Delay delay, F&& fn, A&&... args) {
@@ -173,6 +181,20 @@ class EventLoop {
   Future<T> create_future();
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name = {});
+
+  // --- threads (defined in threads.hpp)
+  /// Calls fn(args...) on `executor` (null: the default executor) and returns a
+  /// future of its result. Cancelling the future stops waiting for the call; a call
+  /// that has not started then never starts.
+  template <class F, class... A>
+  auto run_in_executor(Executor* executor, F&& fn, A&&... args);
+  /// The executor run_in_executor(nullptr, ...) uses: a ThreadPoolExecutor with
+  /// min(32, cores + 4) workers, created on first use.
+  Executor& default_executor();
+  void set_default_executor(std::shared_ptr<Executor> executor);
+  /// Shuts the default executor down and waits for its threads without blocking the
+  /// loop (asyncio's shutdown_default_executor); aio::run awaits it at the end.
+  Coro<void> shutdown_default_executor();
 
   // --- watching file descriptors
   /// Calls fn(args...) whenever fd is readable, until remove_reader(fd).
@@ -232,6 +254,13 @@ class EventLoop {
   static std::int64_t seconds_to_ns(double when);
   /// The oldest pending task (the list continues through next_task_).
   detail::LoopItem* first_pending_task() const noexcept { return tasks_head_; }
+  /// Calls running on executor threads for this loop: a virtual clock does not jump
+  /// while one is in flight (it is real work the loop waits for).
+  void executor_job_started() noexcept { ++executor_jobs_; }
+  void executor_job_ended() noexcept { --executor_jobs_; }
+  /// A thread handed the loop a coroutine (run_coroutine_threadsafe) and presumably
+  /// waits for it: a call in flight that waits on the loop does not hold the clock.
+  std::atomic<std::size_t> threadsafe_coros_{0};
   /// Async generators first iterated on this loop and not yet destroyed.
   void track_asyncgen(detail::AsyncGenLink* g) noexcept;
   static void untrack_asyncgen(detail::AsyncGenLink* g) noexcept;
@@ -261,6 +290,7 @@ class EventLoop {
     if (closed_) throw RuntimeError("Event loop is closed");
   }
   void push_threadsafe(detail::HandleBase* h);
+  static bool post_if_alive(EventLoop* loop, detail::HandleBase* h) noexcept;
   void drain_threadsafe();
   void set_watcher(int fd, bool write, detail::HandleBase* h);
   bool clear_watcher(int fd, bool write);
@@ -284,6 +314,9 @@ class EventLoop {
   // tasks still pending: an intrusive list holding a reference on each
   // (typed LoopItem so that this layer needs nothing of tasks; tasks.cpp keeps them)
   detail::AsyncGenLink* asyncgens_ = nullptr;
+  std::shared_ptr<Executor> default_executor_;
+  bool executor_shutdown_called_ = false;
+  std::size_t executor_jobs_ = 0;
   detail::LoopItem* tasks_head_ = nullptr;
   detail::LoopItem* tasks_tail_ = nullptr;
   std::size_t tasks_count_ = 0;
