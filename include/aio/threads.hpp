@@ -95,7 +95,9 @@ class ExecutorJob final : public Job {
       error = std::current_exception();
     }
     EventLoop::call_soon_threadsafe_if_alive(
-        loop_, [loop = loop_, fut = std::move(fut_), result = std::move(value), error]() mutable {
+        // Everything the call made moves to the loop's thread and ends there (an
+        // exception's message may be a shared string whose count TSan cannot see).
+        loop_, [loop = loop_, fut = std::move(fut_), result = std::move(value), error = std::move(error)]() mutable {
           loop->executor_job_ended();
           if (fut.done()) return;  // cancelled while it ran
           if (error) {
@@ -127,6 +129,24 @@ class ExecutorJob final : public Job {
   Call call_;
 };
 
+/// The future of an executor call: cancelling it marks the call so that it never
+/// starts if it has not yet (at once, not on the next iteration).
+template <class R>
+class ExecutorFutureState final : public FutureState<R> {
+ public:
+  ExecutorFutureState(EventLoop* loop, std::shared_ptr<std::atomic<int>> state)
+      : FutureState<R>(loop), state_(std::move(state)) {}
+  bool cancel(const std::string& msg) override {
+    if (this->done()) return false;
+    int expected = 0;
+    state_->compare_exchange_strong(expected, 2);
+    return FutureState<R>::cancel(msg);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> state_;
+};
+
 }  // namespace detail
 
 template <class F, class... A>
@@ -134,15 +154,9 @@ auto EventLoop::run_in_executor(Executor* executor, F&& fn, A&&... args) {
   using R = std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>;
   check_closed();
   if (executor == nullptr) executor = &default_executor();
-  Future<R> fut = create_future<R>();
   auto state = std::make_shared<std::atomic<int>>(0);
   // Cancelling the future before the call starts means it never starts.
-  fut.add_done_callback([state](Future<R>& f) {
-    if (f.cancelled()) {
-      int expected = 0;
-      state->compare_exchange_strong(expected, 2);
-    }
-  });
+  Future<R> fut(new detail::ExecutorFutureState<R>(this, state));
   auto call = [fn = std::forward<F>(fn), ... args = std::forward<A>(args)]() mutable -> R {
     return std::invoke(std::move(fn), std::move(args)...);
   };
