@@ -285,7 +285,8 @@ void EventLoop::close() {
     item = next;
   }
   ready_tail_ = nullptr;
-  // asyncio's close() lets the default executor's threads finish on their own.
+  // asyncio's close() calls shutdown(wait=False); the executor's destructor then
+  // joins its threads, as Python joins them at exit (docs/asyncio-to-aio.md).
   if (auto executor = std::exchange(default_executor_, nullptr)) executor->shutdown(false);
   // Generators outlive the loop's knowledge of them.
   while (asyncgens_ != nullptr) untrack_asyncgen(asyncgens_);
@@ -324,14 +325,19 @@ void EventLoop::close() {
 // --- other threads
 
 void EventLoop::push_threadsafe(detail::HandleBase* h) {
-  std::lock_guard lock(inbox_mu_);
-  if (closed_) {
+  if (!try_push_threadsafe(h)) {
     h->release();
     h->release();
     throw RuntimeError("Event loop is closed");
   }
+}
+
+bool EventLoop::try_push_threadsafe(detail::HandleBase* h) {
+  std::lock_guard lock(inbox_mu_);
+  if (closed_) return false;
   inbox_.push_back(h);
   if (!inbox_nonempty_.exchange(true, std::memory_order_acq_rel)) backend_->wakeup();
+  return true;
 }
 
 bool EventLoop::post_if_alive(EventLoop* loop, detail::HandleBase* h) noexcept {
@@ -339,14 +345,7 @@ bool EventLoop::post_if_alive(EventLoop* loop, detail::HandleBase* h) noexcept {
   // unregisters under the first lock, so a registered loop cannot go away here.
   {
     std::lock_guard alive(detail::g_loops_mu);
-    if (detail::live_loops().count(loop) != 0) {
-      std::lock_guard lock(loop->inbox_mu_);
-      if (!loop->closed_) {
-        loop->inbox_.push_back(h);
-        if (!loop->inbox_nonempty_.exchange(true, std::memory_order_acq_rel)) loop->backend_->wakeup();
-        return true;
-      }
-    }
+    if (detail::live_loops().count(loop) != 0 && loop->try_push_threadsafe(h)) return true;
   }
   h->release();  // outside the locks: what it frees may check whether its loop lives
   return false;

@@ -260,11 +260,12 @@ class EventLoop {
   void executor_job_ended() noexcept { --executor_jobs_; }
   /// A thread handed the loop a coroutine (run_coroutine_threadsafe) and presumably
   /// waits for it: a call in flight that waits on the loop does not hold the clock.
-  std::atomic<std::size_t> threadsafe_coros_{0};
+  /// Any thread.
+  void threadsafe_coro_started() noexcept { threadsafe_coros_.fetch_add(1, std::memory_order_acq_rel); }
+  void threadsafe_coro_ended() noexcept { threadsafe_coros_.fetch_sub(1, std::memory_order_acq_rel); }
   /// Async generators first iterated on this loop and not yet destroyed.
   void track_asyncgen(detail::AsyncGenLink* g) noexcept;
   static void untrack_asyncgen(detail::AsyncGenLink* g) noexcept;
-  detail::AsyncGenLink* first_asyncgen() const noexcept { return asyncgens_; }
   /// Closes every async generator still suspended (asyncio's shutdown_asyncgens);
   /// aio::run awaits it at the end. Defined with AsyncGenerator (asyncgen.hpp).
   Coro<void> shutdown_asyncgens();
@@ -290,6 +291,8 @@ class EventLoop {
     if (closed_) throw RuntimeError("Event loop is closed");
   }
   void push_threadsafe(detail::HandleBase* h);
+  /// Queues h for the loop thread and wakes it; false when the loop is closed.
+  bool try_push_threadsafe(detail::HandleBase* h);
   static bool post_if_alive(EventLoop* loop, detail::HandleBase* h) noexcept;
   void drain_threadsafe();
   void set_watcher(int fd, bool write, detail::HandleBase* h);
@@ -313,13 +316,17 @@ class EventLoop {
 
   // tasks still pending: an intrusive list holding a reference on each
   // (typed LoopItem so that this layer needs nothing of tasks; tasks.cpp keeps them)
+  detail::LoopItem* tasks_head_ = nullptr;
+  detail::LoopItem* tasks_tail_ = nullptr;
+  std::size_t tasks_count_ = 0;
+
+  // async generators to close at shutdown; the default executor and the calls in
+  // flight on executors (the virtual clock waits for those not waiting on the loop)
   detail::AsyncGenLink* asyncgens_ = nullptr;
   std::shared_ptr<Executor> default_executor_;
   bool executor_shutdown_called_ = false;
   std::size_t executor_jobs_ = 0;
-  detail::LoopItem* tasks_head_ = nullptr;
-  detail::LoopItem* tasks_tail_ = nullptr;
-  std::size_t tasks_count_ = 0;
+  std::atomic<std::size_t> threadsafe_coros_{0};
 
   // I/O
   std::unique_ptr<detail::Backend> backend_;

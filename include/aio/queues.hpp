@@ -166,20 +166,20 @@ class BasicQueue {
   /// if what it was woken for is still there.
   class Turn : public detail::WaitNode {
    public:
-    Turn(BasicQueue& q, detail::WaitList& list, bool for_get) noexcept : q_(&q), list_(&list), for_get_(for_get) {}
+    Turn(BasicQueue& q, detail::WaitList& waiters, bool for_get) noexcept : q_(&q), waiters_(&waiters), for_get_(for_get) {}
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { wait_on(*list_, h, for_get_ ? "Queue.get()" : "Queue.put()"); }
+    void await_suspend(std::coroutine_handle<> h) { wait_on(*waiters_, h, for_get_ ? "Queue.get()" : "Queue.put()"); }
     void await_resume() {
       const bool was_woken = woken();
       if (finish()) {
-        if (was_woken && (for_get_ ? !q_->empty() : !q_->full())) list_->pop_and_wake();
+        if (was_woken && (for_get_ ? !q_->empty() : !q_->full())) waiters_->pop_and_wake();
         throw_cancelled();
       }
     }
 
    private:
     BasicQueue* q_;
-    detail::WaitList* list_;
+    detail::WaitList* waiters_;
     bool for_get_;
   };
 

@@ -178,12 +178,12 @@ template <class T>
 std::future<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
   auto promise = std::make_shared<std::promise<T>>();
   std::future<T> result = promise->get_future();
-  loop.threadsafe_coros_.fetch_add(1, std::memory_order_acq_rel);
+  loop.threadsafe_coro_started();
   loop.call_soon_threadsafe([coro = std::move(coro), promise, &loop]() mutable {
     try {
       Task<T> task = loop.create_task(std::move(coro));
       task.add_done_callback([promise, &loop](Task<T>& t) {
-        loop.threadsafe_coros_.fetch_sub(1, std::memory_order_acq_rel);
+        loop.threadsafe_coro_ended();
         try {
           if constexpr (std::is_void_v<T>) {
             t.result();
@@ -196,7 +196,7 @@ std::future<T> run_coroutine_threadsafe(Coro<T> coro, EventLoop& loop) {
         }
       });
     } catch (...) {
-      loop.threadsafe_coros_.fetch_sub(1, std::memory_order_acq_rel);
+      loop.threadsafe_coro_ended();
       promise->set_exception(std::current_exception());
     }
   });
