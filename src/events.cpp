@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "aio/detail/virtual_time.hpp"
 #include "format.hpp"
 #include "platform/backend.hpp"
 
@@ -186,8 +187,23 @@ void EventLoop::run_once() {
     // timer instead of waiting for it. With no timer, wait for real events.
     int n = backend_->poll(0, on_event);
     if (n == 0 && ready_head_ == nullptr && !inbox_nonempty_.load(std::memory_order_acquire)) {
-      if (timeout > 0 && executor_jobs_ <= threadsafe_coros_.load(std::memory_order_acquire)) {
+      const bool shares_time = detail::process_clock_is_virtual() && clock_ == process_clock();
+      const bool calls_out = executor_jobs_ > threadsafe_coros_.load(std::memory_order_acquire);
+      if (timeout > 0 && !calls_out && !(shares_time && detail::virtual_sleepers())) {
         clock_->advance_to(timers_.front().when);
+      } else if (shares_time) {
+        // Threads sleep on this clock too: time moves when all of them are idle.
+        detail::VirtualParking parking;
+        parking.deadline = timeout > 0 ? timers_.front().when : detail::VirtualParking::never;
+        parking.ctx = this;
+        parking.wake = [](void* loop) noexcept { static_cast<EventLoop*>(loop)->backend_->wakeup(); };
+        parking.busy = [](void* loop) noexcept {
+          return static_cast<EventLoop*>(loop)->inbox_nonempty_.load(std::memory_order_acquire);
+        };
+        if (!detail::park_loop(parking)) {
+          backend_->poll(-1, on_event);
+          detail::unpark_loop(parking);
+        }
       } else {
         backend_->poll(-1, on_event);
       }

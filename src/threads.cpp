@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "aio/detail/virtual_time.hpp"
+
 namespace aio {
 
 std::size_t default_max_workers() noexcept {
@@ -22,6 +24,7 @@ void ThreadPoolExecutor::submit(std::unique_ptr<detail::Job> job) {
   std::unique_lock lock(mu_);
   if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
   jobs_.push_back(std::move(job));
+  report_idle();
   // As Python's _adjust_thread_count: a new thread unless one is idle.
   if (idle_ < jobs_.size() && threads_.size() < max_workers_) {
     threads_.emplace_back([this] { work(); });
@@ -37,8 +40,10 @@ void ThreadPoolExecutor::work() noexcept {
   std::unique_lock lock(mu_);
   for (;;) {
     ++idle_;
+    report_idle();
     cv_.wait(lock, [this] { return shutdown_ || !jobs_.empty(); });
     --idle_;
+    report_idle();
     if (jobs_.empty()) return;  // shut down and nothing left to run
     std::unique_ptr<detail::Job> job = std::move(jobs_.front());
     jobs_.pop_front();
@@ -46,6 +51,18 @@ void ThreadPoolExecutor::work() noexcept {
     job->run();
     job.reset();
     lock.lock();
+  }
+}
+
+// On the virtual process clock, workers with nothing to do are idle parties of the
+// timeline (virtual_time.hpp); a worker a job is waiting for is not, from the moment
+// the job is queued. Under mu_.
+void ThreadPoolExecutor::report_idle() noexcept {
+  if (!detail::process_clock_is_virtual()) return;
+  const std::size_t idle = idle_ > jobs_.size() ? idle_ - jobs_.size() : 0;
+  if (idle != idle_reported_) {
+    detail::add_parked_threads(static_cast<int>(idle) - static_cast<int>(idle_reported_));
+    idle_reported_ = idle;
   }
 }
 

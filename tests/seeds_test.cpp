@@ -512,5 +512,19 @@ TEST(Seeds, S2_Threads_OneEventLoopPerThread) {
                        "Is event loop running in thread Thread-2 = True"});
 }
 
+TEST(Seeds, S2_Asleep_FiveThreadsSleepSideBySide) {
+  SeedRun r = run_seed("s2_asleep");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> lines = r.out_lines();
+  // The threads finish in any order, and each prints after handing the loop its
+  // resolver, so main's last line may come before the last of theirs (in Python too).
+  std::sort(lines.begin(), lines.end());
+  expect_lines(lines, {"", "", "", "", "", "Sleeping completed in Thread-1 (sync_sleep)",
+                       "Sleeping completed in Thread-2 (sync_sleep)", "Sleeping completed in Thread-3 (sync_sleep)",
+                       "Sleeping completed in Thread-4 (sync_sleep)", "Sleeping completed in Thread-5 (sync_sleep)",
+                       "main program exiting after running for 5.0"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 5.0);  // five 5 s sleeps on five threads: 5 s, not 25
+}
+
 }  // namespace
 }  // namespace aio::test

@@ -2,8 +2,11 @@
 // cancellation, call_soon_threadsafe, run_coroutine_threadsafe, one loop per thread.
 // These tests also run under ThreadSanitizer (the tsan preset in scripts/test).
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <set>
+#include <string>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -220,6 +223,64 @@ TEST(Threads, TheVirtualClockWaitsForCallsInFlight) {
     EXPECT_DOUBLE_EQ(loop.time(), 10.0);
   };
   test::run_virtual(main_());
+}
+
+// On the virtual process clock (AIO_CLOCK=virtual) blocking sleeps on other threads
+// share time with the loop: time moves when every thread is idle. A process clock is
+// chosen once per process, so this runs in a child process of its own.
+void blocking_sleeps_share_virtual_time() {
+  ::setenv("AIO_CLOCK", "virtual", 1);
+  if (!process_clock()->is_virtual()) {
+    std::fprintf(stderr, "the process clock was already made\n");
+    std::exit(1);
+  }
+  std::vector<std::string> events;  // loop thread only
+  auto main_ = [&events]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    auto stamp = [&](const std::string& what) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s@%.1f", what.c_str(), loop.time());
+      events.push_back(buf);
+    };
+    auto ticker = [&]() -> Coro<> {
+      for (int i = 1; i <= 3; ++i) {
+        co_await sleep(1);
+        stamp("tick" + std::to_string(i));
+      }
+    };
+    // A raw thread of the user's, resolving a future from the loop's side.
+    Future<void> raw_done = loop.create_future();
+    std::thread raw([&loop, &stamp, raw_done]() mutable {
+      time::sleep(2.5);
+      loop.call_soon_threadsafe([&stamp, f = std::move(raw_done)]() mutable {
+        stamp("raw");
+        f.set_result();
+      });
+    });
+    auto sleeper = [](double s) { time::sleep(s); return s; };
+    Task<> ticks = create_task(ticker());
+    auto a = to_thread(sleeper, 5.0);
+    auto b = to_thread(sleeper, 5.0);
+    auto c = to_thread(sleeper, 4.0);
+    auto [ra, rb, rc] = co_await gather(std::move(a), std::move(b), std::move(c));
+    stamp("sleepers" + std::to_string(static_cast<int>(ra + rb + rc)));
+    co_await raw_done;
+    co_await ticks;
+    raw.join();
+  };
+  run(main_());
+  std::string all;
+  for (const std::string& e : events) all += e + " ";
+  std::fprintf(stderr, "%s\n", all.c_str());
+  std::exit(0);
+}
+
+TEST(Threads, BlockingSleepsOnThreadsShareTheVirtualProcessClock) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // Three calls sleep 5, 5 and 4 s side by side and a raw thread 2.5 s while the loop
+  // ticks each second: everything in the order real time would give, in 5 s.
+  EXPECT_EXIT(blocking_sleeps_share_virtual_time(), testing::ExitedWithCode(0),
+              "^tick1@1\\.0 tick2@2\\.0 raw@2\\.5 tick3@3\\.0 sleepers14@5\\.0 \n$");
 }
 
 }  // namespace

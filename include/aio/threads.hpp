@@ -56,6 +56,7 @@ class ThreadPoolExecutor final : public Executor {
 
  private:
   void work() noexcept;
+  void report_idle() noexcept;
   std::size_t max_workers_;
   std::string prefix_;
   mutable std::mutex mu_;
@@ -63,6 +64,7 @@ class ThreadPoolExecutor final : public Executor {
   std::deque<std::unique_ptr<detail::Job>> jobs_;
   std::vector<std::thread> threads_;
   std::size_t idle_ = 0;
+  std::size_t idle_reported_ = 0;
   bool shutdown_ = false;
 };
 
