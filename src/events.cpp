@@ -181,7 +181,7 @@ void EventLoop::run_once() {
     timeout = -1;
   }
 
-  const auto on_event = [this](int fd, bool r, bool w) { on_fd_event(fd, r, w); };
+  const auto on_event = [this](int fd, bool r, bool w, bool hup) { on_fd_event(fd, r, w, hup); };
   if (clock_->is_virtual() && timeout != 0) {
     // Virtual time: see whether anything real is ready; if not, jump to the next
     // timer instead of waiting for it. With no timer, wait for real events.
@@ -321,6 +321,11 @@ void EventLoop::close() {
   for (const detail::TimerEntry& e : due_) e.target->release();
   due_.clear();
   for (std::size_t fd = 0; fd < watches_.size(); ++fd) {
+    for (detail::IoWaiter*& x : watches_[fd].io) {
+      if (x != nullptr) std::exchange(x, nullptr)->on_io_abandoned();
+    }
+  }
+  for (std::size_t fd = 0; fd < watches_.size(); ++fd) {
     for (detail::HandleBase* h : {watches_[fd].reader, watches_[fd].writer}) {
       if (h != nullptr) {
         h->cancel(this);
@@ -424,9 +429,66 @@ void EventLoop::update_interest(int fd) {
   backend_->watch(fd, w.reader != nullptr, w.writer != nullptr);
 }
 
-void EventLoop::on_fd_event(int fd, bool readable, bool writable) {
+void EventLoop::attach_io(int fd) {
+  check_closed();
+  if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
+  const auto index = static_cast<std::size_t>(fd);
+  if (index < watches_.size() && (watches_[index].reader != nullptr || watches_[index].writer != nullptr)) {
+    throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by add_reader/add_writer");
+  }
+  backend_->attach(fd);
+  if (index >= watches_.size()) watches_.resize(index + 1);
+  FdWatch& w = watches_[index];
+  w.attached = true;
+  w.ready[0] = w.ready[1] = true;  // nothing known yet: try the call first
+  w.io[0] = w.io[1] = nullptr;
+}
+
+void EventLoop::detach_io(int fd) noexcept {
+  if (!is_attached(fd)) return;
+  FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  detail::IoWaiter* waiting[2] = {w.io[0], w.io[1]};
+  w = FdWatch{};
+  if (closed_) return;
+  backend_->detach(fd);
+  // Whoever waited on it wakes and finds it closed.
+  for (detail::IoWaiter* x : waiting) {
+    if (x != nullptr) x->on_io_ready();
+  }
+}
+
+void EventLoop::set_io_waiter(int fd, bool write, detail::IoWaiter* waiter) noexcept {
+  if (!is_attached(fd)) return;  // closed (and detached) while someone waited on it
+  FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  w.io[write] = waiter;
+  if (waiter != nullptr && w.ready[write] && !closed_) {
+    // The edge came before the waiter: deliver it on the next iteration.
+    call_soon([this, fd, write] {
+      if (!is_attached(fd)) return;
+      FdWatch& again = watches_[static_cast<std::size_t>(fd)];
+      if (again.ready[write]) {
+        if (detail::IoWaiter* x = std::exchange(again.io[write], nullptr)) x->on_io_ready();
+      }
+    });
+  }
+}
+
+void EventLoop::on_fd_event(int fd, bool readable, bool writable, bool hangup) {
   if (static_cast<std::size_t>(fd) >= watches_.size()) return;
-  const FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+  if (w.attached) {
+    if (hangup) w.hangup = true;
+    if (readable) {
+      w.ready[0] = true;
+      if (detail::IoWaiter* x = std::exchange(w.io[0], nullptr)) x->on_io_ready();
+    }
+    // The read waiter may have detached the fd.
+    if (writable && w.attached) {
+      w.ready[1] = true;
+      if (detail::IoWaiter* x = std::exchange(w.io[1], nullptr)) x->on_io_ready();
+    }
+    return;
+  }
   if (readable && w.reader != nullptr && !w.reader->cancelled()) {
     w.reader->add_ref();  // the ready queue's reference, dropped by run()
     push_ready(w.reader);

@@ -8,8 +8,6 @@ namespace aio {
 
 namespace detail {
 
-bool loop_is_alive(const EventLoop* loop);
-
 namespace {
 thread_local CallbackId tls_callback_ids = 0;
 }

@@ -11,9 +11,12 @@
 #include "aio/gather.hpp"       // gather
 #include "aio/generator.hpp"    // Generator<T>
 #include "aio/locks.hpp"        // Lock, Event, Condition, Semaphore, Barrier
+#include "aio/netdb.hpp"        // getaddrinfo, getnameinfo
 #include "aio/queues.hpp"       // Queue, PriorityQueue, LifoQueue
 #include "aio/runners.hpp"      // run, Runner
 #include "aio/shield.hpp"       // shield
+#include "aio/socket.hpp"       // Socket, SockAddr (loop.sock_* in events.hpp)
+#include "aio/streams.hpp"      // open_connection, start_server, StreamReader, StreamWriter
 #include "aio/taskgroups.hpp"   // TaskGroup
 #include "aio/tasks.hpp"        // Task<T>, create_task, sleep, ...
 #include "aio/threads.hpp"      // to_thread, ThreadPoolExecutor, run_coroutine_threadsafe

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace aio {
@@ -115,6 +116,58 @@ class QueueShutDown : public std::runtime_error {
 class BrokenBarrierError : public RuntimeError {
  public:
   using RuntimeError::RuntimeError;
+};
+
+/// An operating-system failure (Python's OSError): a std::system_error carrying the
+/// errno, whose what() names the address, path or command involved:
+/// "[Errno 111] Connect call failed ('127.0.0.1', 8888): Connection refused".
+class OSError : public std::system_error {
+ public:
+  OSError(int err, const std::string& what) : std::system_error(err, std::generic_category(), what) {}
+  int errno_() const noexcept { return code().value(); }
+};
+class ConnectionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+class ConnectionRefusedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+class ConnectionResetError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+class ConnectionAbortedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+class BrokenPipeError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
+/// The stream ended before the expected bytes came (asyncio.IncompleteReadError);
+/// `partial` holds what did come, `expected` the size asked for (-1: a separator).
+class IncompleteReadError : public std::runtime_error {
+ public:
+  IncompleteReadError(std::string partial_bytes, long expected_bytes)
+      : std::runtime_error(std::to_string(partial_bytes.size()) + " bytes read on a total of " +
+                           (expected_bytes < 0 ? std::string("undefined") : std::to_string(expected_bytes)) +
+                           " expected bytes"),
+        partial(std::move(partial_bytes)),
+        expected(expected_bytes) {}
+  std::string partial;
+  long expected;
+};
+
+/// The buffer limit was reached while looking for a separator
+/// (asyncio.LimitOverrunError); `consumed` bytes are to be consumed.
+class LimitOverrunError : public std::runtime_error {
+ public:
+  LimitOverrunError(const std::string& msg, std::size_t consumed_bytes)
+      : std::runtime_error(msg), consumed(consumed_bytes) {}
+  std::size_t consumed;
 };
 
 /// Several exceptions at once (Python's ExceptionGroup), raised by TaskGroup.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -36,6 +37,8 @@ class Future;
 template <class T>
 class Task;
 class EventLoop;
+class Socket;
+class SockAddr;
 
 namespace detail {
 class Backend;
@@ -47,6 +50,10 @@ struct ThreadState {
   TaskStateBase* current_task = nullptr;
 };
 inline thread_local ThreadState tls_state{};
+
+/// Whether `loop` still exists (any thread): what outlives a loop checks before
+/// touching it.
+bool loop_is_alive(const EventLoop* loop);
 
 struct TimerEntry {
   std::int64_t when;
@@ -214,6 +221,41 @@ class EventLoop {
   bool remove_reader(int fd) { return clear_watcher(fd, false); }
   bool remove_writer(int fd) { return clear_watcher(fd, true); }
 
+  // --- low-level socket operations (asyncio's loop.sock_*; socket.hpp, socket.cpp).
+  // The socket is non-blocking; the loop watches it from the first call on.
+  Coro<void> sock_connect(Socket& sock, SockAddr address);
+  /// A connection and its peer's address.
+  Coro<std::pair<Socket, SockAddr>> sock_accept(Socket& sock);
+  /// Up to nbytes; "" at EOF.
+  Coro<std::string> sock_recv(Socket& sock, std::size_t nbytes);
+  Coro<std::size_t> sock_recv_into(Socket& sock, std::span<char> buf);
+  Coro<void> sock_sendall(Socket& sock, std::string data);
+  Coro<std::pair<std::string, SockAddr>> sock_recvfrom(Socket& sock, std::size_t bufsize);
+  Coro<std::size_t> sock_sendto(Socket& sock, std::string data, SockAddr address);
+  /// Sends `count` bytes (none: to the end) of the open file `file_fd` from `offset`
+  /// with sendfile(2); returns the bytes sent.
+  Coro<std::size_t> sock_sendfile(Socket& sock, int file_fd, std::size_t offset = 0,
+                                  std::optional<std::size_t> count = std::nullopt);
+
+  // --- aio's own sockets and pipes (not part of the asyncio API; see io_wait.hpp)
+  /// Watches fd edge-triggered in both directions until detach_io (before it closes).
+  void attach_io(int fd);
+  void detach_io(int fd) noexcept;
+  bool is_attached(int fd) const noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < watches_.size() && watches_[static_cast<std::size_t>(fd)].attached;
+  }
+  /// Whether an edge arrived since the flag was cleared (true right after attach).
+  bool io_ready(int fd, bool write) const noexcept { return watches_[static_cast<std::size_t>(fd)].ready[write]; }
+  /// An operation found fd drained: the next wait needs a new edge. Once the peer
+  /// hung up, reading stays ready (the next read returns EOF or the error at once).
+  void clear_io_ready(int fd, bool write) noexcept {
+    FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+    if (write || !w.hangup) w.ready[write] = false;
+  }
+  /// Who the next edge wakes (null: nobody); one per direction. A waiter set while
+  /// the flag is up is called from the next iteration.
+  void set_io_waiter(int fd, bool write, detail::IoWaiter* w) noexcept;
+
   // --- errors
   using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
   void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
@@ -276,6 +318,11 @@ class EventLoop {
   struct FdWatch {
     detail::HandleBase* reader = nullptr;
     detail::HandleBase* writer = nullptr;
+    // attached fds (edge-triggered): readiness flags and waiters, [0] read, [1] write
+    detail::IoWaiter* io[2] = {nullptr, nullptr};
+    bool ready[2] = {false, false};
+    bool hangup = false;  // EOF, reset or error seen: reading never waits again
+    bool attached = false;
   };
 
   template <class F, class... A>
@@ -298,7 +345,7 @@ class EventLoop {
   void set_watcher(int fd, bool write, detail::HandleBase* h);
   bool clear_watcher(int fd, bool write);
   void update_interest(int fd);
-  void on_fd_event(int fd, bool readable, bool writable);
+  void on_fd_event(int fd, bool readable, bool writable, bool hangup);
   void run_item(detail::LoopItem* item);
   void report_slow(const std::string& what, double seconds);
   void pop_due_timers(std::int64_t now);

@@ -18,14 +18,21 @@ class Backend {
   /// Throws std::system_error naming the fd.
   virtual void watch(int fd, bool readable, bool writable) = 0;
 
+  /// Watches `fd` for both directions, edge-triggered (EPOLLET), until detach():
+  /// one registration for the life of a socket or pipe. Throws std::system_error.
+  virtual void attach(int fd) = 0;
+  /// Stops watching an attached fd; a closed fd is fine.
+  virtual void detach(int fd) noexcept = 0;
+
   /// How many fds are watched (the wake-up fd not counted).
   virtual std::size_t watched() const noexcept = 0;
 
   /// Waits up to `timeout_ns` (-1: forever, 0: don't block) and calls
-  /// `on_event(fd, readable, writable)` for each ready fd. Errors and hang-ups count as
+  /// `on_event(fd, readable, writable, hangup)` for each ready fd (hangup: the peer
+  /// closed or reset, or an error is pending: reading will not block again). Errors and hang-ups count as
   /// both readable and writable, as asyncio's selectors report them. Returns the
   /// number of events, counting a wake-up.
-  virtual int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool)>& on_event) = 0;
+  virtual int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool, bool)>& on_event) = 0;
 
   /// Interrupts a poll() in progress, or the next one. Thread-safe and
   /// async-signal-safe.

@@ -137,4 +137,16 @@ class CallbackHandle final : public HandleBase {
   std::tuple<Args...> args_;
 };
 
+/// Something waiting for an attached descriptor's readiness (aio's sockets and
+/// pipes): the loop unhooks it, then calls on_io_ready once.
+class IoWaiter {
+ public:
+  virtual void on_io_ready() noexcept = 0;
+  /// The loop closed with this still waiting; it will never be called again.
+  virtual void on_io_abandoned() noexcept {}
+
+ protected:
+  ~IoWaiter() = default;
+};
+
 }  // namespace aio::detail

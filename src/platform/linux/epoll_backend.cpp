@@ -1,4 +1,5 @@
-// The epoll backend: level-triggered epoll, an eventfd for wake-ups, and
+// The epoll backend: level-triggered epoll for add_reader/add_writer, edge-triggered
+// for attached sockets and pipes, an eventfd for wake-ups, and
 // epoll_pwait2 for nanosecond timeouts where the kernel has it.
 #include <errno.h>
 #include <sys/epoll.h>
@@ -86,9 +87,31 @@ class EpollBackend final : public Backend {
     have = want;
   }
 
+  void attach(int fd) override {
+    if (fd < 0) throw_errno(EBADF, "attach fd " + std::to_string(fd));
+    if (static_cast<std::size_t>(fd) >= registered_.size()) registered_.resize(static_cast<std::size_t>(fd) + 1, 0);
+    std::uint32_t& have = registered_[static_cast<std::size_t>(fd)];
+    if (have != 0) throw_errno(EEXIST, "attach fd " + std::to_string(fd) + ": already watched");
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(errno, "epoll_ctl(ADD) on fd " + std::to_string(fd));
+    have = ev.events;
+    ++watched_;
+  }
+
+  void detach(int fd) noexcept override {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= registered_.size()) return;
+    std::uint32_t& have = registered_[static_cast<std::size_t>(fd)];
+    if (have == 0) return;
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // ENOENT/EBADF: already closed
+    have = 0;
+    --watched_;
+  }
+
   std::size_t watched() const noexcept override { return watched_; }
 
-  int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool)>& on_event) override {
+  int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool, bool)>& on_event) override {
     int n = wait(timeout_ns);
     if (n < 0) {
       if (errno == EINTR) return 0;
@@ -106,10 +129,10 @@ class EpollBackend final : public Backend {
       }
       const bool err = (ev.events & (EPOLLERR | EPOLLHUP)) != 0;
       const std::uint32_t have = registered_[static_cast<std::size_t>(ev.data.fd)];
-      const bool r = (ev.events & EPOLLIN) != 0 || (err && (have & EPOLLIN));
+      const bool r = (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0 || (err && (have & EPOLLIN));
       const bool w = (ev.events & EPOLLOUT) != 0 || (err && (have & EPOLLOUT));
       if (r || w) {
-        on_event(ev.data.fd, r, w);
+        on_event(ev.data.fd, r, w, err || (ev.events & EPOLLRDHUP) != 0);
         ++count;
       }
     }

@@ -1,0 +1,164 @@
+// aio/streams.hpp: asyncio's streams. open_connection / start_server and their Unix
+// socket forms give a StreamReader and a StreamWriter:
+//
+//   auto [reader, writer] = co_await aio::open_connection("127.0.0.1", 8888);
+//   writer.write("hello\n");
+//   co_await writer.drain();
+//   std::string line = co_await reader.readline();
+//   writer.close();
+//   co_await writer.wait_closed();
+//
+// StreamReader and StreamWriter are handles (copyable, like Python references) to one
+// connection; it is closed when the last handle goes. The reader pulls from the socket
+// only when its buffer cannot answer, so unread data waits in the kernel and bounds
+// the peer. The writer sends at once when it can and buffers the rest; drain() waits
+// while more than the high-water mark (64 KiB) is buffered, until it falls to the
+// low-water mark (16 KiB).
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aio/coro.hpp"
+#include "aio/futures.hpp"
+#include "aio/socket.hpp"
+
+namespace aio {
+
+class EventLoop;
+
+namespace detail {
+class StreamState;
+}
+
+/// The default buffer limit of a StreamReader (asyncio's _DEFAULT_LIMIT): 64 KiB.
+inline constexpr std::size_t DEFAULT_LIMIT = 64 * 1024;
+
+class StreamReader {
+ public:
+  /// A reader fed by hand (feed_data/feed_eof), as asyncio.StreamReader().
+  explicit StreamReader(std::size_t limit = DEFAULT_LIMIT);
+  explicit StreamReader(std::shared_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+
+  /// Up to n bytes (n < 0: everything until EOF); "" at EOF.
+  Coro<std::string> read(long n = -1);
+  /// One line with its "\n"; the partial line at EOF; ValueError past the limit.
+  Coro<std::string> readline();
+  /// Exactly n bytes, else IncompleteReadError with what came. A cancelled call
+  /// leaves everything it saw in the buffer for the next read.
+  Coro<std::string> readexactly(std::size_t n);
+  /// Up to and including `separator`; IncompleteReadError at EOF, LimitOverrunError
+  /// when the buffer passes the limit without it.
+  Coro<std::string> readuntil(std::string_view separator = "\n");
+  /// EOF seen and the buffer empty.
+  bool at_eof() const noexcept;
+
+  void feed_data(std::string_view data);
+  void feed_eof();
+  void set_exception(std::exception_ptr e);
+  std::exception_ptr exception() const noexcept;
+  std::size_t limit() const noexcept;
+
+ private:
+  std::shared_ptr<detail::StreamState> s_;
+};
+
+class StreamWriter {
+ public:
+  explicit StreamWriter(std::shared_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+
+  /// Sends what the socket takes now and buffers the rest (never blocks).
+  void write(std::string_view data);
+  template <class R>
+  void writelines(const R& lines) {
+    for (const auto& line : lines) write(line);
+  }
+  /// Waits while the buffer is above the high-water mark; raises the connection's
+  /// error if it was lost (ConnectionResetError, BrokenPipeError, ...).
+  Coro<void> drain();
+  /// Half-closes after the buffered data is sent (shutdown(SHUT_WR)).
+  void write_eof();
+  bool can_write_eof() const noexcept;
+  /// Closes once the buffered data is sent.
+  void close();
+  bool is_closing() const noexcept;
+  /// Waits until the connection is closed.
+  Coro<void> wait_closed();
+  /// Bytes buffered and not yet taken by the kernel.
+  std::size_t get_write_buffer_size() const noexcept;
+  /// The high and low water marks of drain (asyncio's set_write_buffer_limits).
+  void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt, std::optional<std::size_t> low = std::nullopt);
+
+  /// The transport's details (asyncio's get_extra_info("peername"), ...).
+  SockAddr peername() const;
+  SockAddr sockname() const;
+  int fileno() const noexcept;
+
+ private:
+  std::shared_ptr<detail::StreamState> s_;
+};
+
+/// A listening server (asyncio.Server).
+class Server {
+ public:
+  using Handler = std::function<Coro<void>(StreamReader, StreamWriter)>;
+  struct State;
+  explicit Server(std::shared_ptr<State> s) noexcept : s_(std::move(s)) {}
+
+  /// Accepting connections (start_serving, which start_server does by default).
+  void start_serving();
+  bool is_serving() const noexcept;
+  /// Serves until cancelled; the server is then closed.
+  Coro<void> serve_forever();
+  /// Stops listening; connections already accepted go on.
+  void close();
+  /// Closes the accepted connections (after their buffered data), or aborts them.
+  void close_clients();
+  void abort_clients();
+  /// Waits until the server is closed and its connections are gone.
+  Coro<void> wait_closed();
+  /// The listening sockets' addresses; port() of the first gives a port picked for 0.
+  std::vector<SockAddr> sockets() const;
+  int port() const;
+
+ private:
+  std::shared_ptr<State> s_;
+};
+
+struct ConnectionOptions {
+  std::size_t limit = DEFAULT_LIMIT;
+  int family = AF_UNSPEC;
+  /// Bind the client socket here first (asyncio's local_addr).
+  std::optional<std::pair<std::string, int>> local_addr{};
+  /// Happy Eyeballs delay between attempts (RFC 8305 says 0.25 s); none: one by one.
+  std::optional<double> happy_eyeballs_delay = 0.25;
+};
+
+struct ServerOptions {
+  std::size_t limit = DEFAULT_LIMIT;
+  int family = AF_UNSPEC;
+  int backlog = 100;
+  std::optional<bool> reuse_address{};  // default: true on Unix, as asyncio
+  bool reuse_port = false;
+  bool start_serving = true;
+};
+
+/// Connects to host:port (a name is resolved; every address is tried).
+Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options = {});
+/// Listens on host:port ("" or "0.0.0.0": every IPv4 address; port 0: a free one) and
+/// runs `handler(reader, writer)` as a task for each connection.
+Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options = {});
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options = {});
+Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options = {});
+
+/// Streams over a connected socket of the caller's.
+std::pair<StreamReader, StreamWriter> open_stream(Socket sock, std::size_t limit = DEFAULT_LIMIT);
+
+}  // namespace aio

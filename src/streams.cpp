@@ -1,0 +1,775 @@
+// Streams: StreamReader, StreamWriter, Server, open_connection, start_server.
+#include "aio/streams.hpp"
+
+#include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netinet/tcp.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "aio/detail/io_wait.hpp"
+#include "aio/events.hpp"
+#include "aio/netdb.hpp"
+#include "aio/tasks.hpp"
+#include "aio/wait.hpp"
+
+namespace aio {
+namespace detail {
+
+// One connection: the socket, the bytes read and not yet consumed, the bytes written
+// and not yet sent. Shared by the reader and writer handles (and kept alive by
+// itself while a close waits for buffered data to go out).
+class StreamState final : public IoWaiter, public std::enable_shared_from_this<StreamState> {
+ public:
+  explicit StreamState(std::size_t limit) : limit_(limit) {}
+  StreamState(Socket sock, std::size_t limit, EventLoop& loop) : limit_(limit), sock_(std::move(sock)), loop_(&loop) {
+    if (sock_.loop() != &loop) {
+      if (sock_.loop() != nullptr && loop_is_alive(sock_.loop())) sock_.loop()->detach_io(sock_.fileno());
+      loop.attach_io(sock_.fileno());
+      sock_.set_loop(&loop);
+    }
+  }
+  ~StreamState() { sock_.close(); }
+
+  // --- reading
+  std::size_t limit_;
+  std::string rbuf_;         // rbuf_[rpos_..] is unread
+  std::size_t rpos_ = 0;
+  bool eof_ = false;
+  std::exception_ptr rexc_;
+  bool reading_ = false;     // a read call is waiting for data
+  Future<void> fed_{nullptr};  // hand-fed readers: resolved by feed_data/feed_eof
+
+  std::size_t buffered() const noexcept { return rbuf_.size() - rpos_; }
+  std::string_view view() const noexcept { return std::string_view(rbuf_).substr(rpos_); }
+  std::string take(std::size_t n) {
+    std::string out = rbuf_.substr(rpos_, n);
+    consume(n);
+    return out;
+  }
+  void consume(std::size_t n) noexcept {
+    rpos_ += n;
+    if (rpos_ == rbuf_.size()) {
+      rbuf_.clear();
+      rpos_ = 0;
+    }
+  }
+
+  // Waits for more data (or EOF, or an error) and appends it to the buffer.
+  Coro<void> fill(const char* func) {
+    if (reading_) throw RuntimeError(std::string(func) + "() called while another coroutine is already waiting for incoming data");
+    if (rexc_) std::rethrow_exception(rexc_);
+    if (eof_) co_return;
+    reading_ = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{reading_};
+    if (loop_ == nullptr) {
+      fed_ = get_running_loop().create_future();
+      co_await fed_;
+      if (rexc_) std::rethrow_exception(rexc_);
+      co_return;
+    }
+    if (sock_.fileno() >= 0 && !loop_->io_ready(sock_.fileno(), false)) co_await IoWait(*loop_, sock_.fileno(), false);
+    for (;;) {
+      const int fd = sock_.fileno();
+      if (fd < 0) {  // closed meanwhile
+        eof_ = true;
+        co_return;
+      }
+      // Compact, then read into the tail.
+      if (rpos_ > 0 && rpos_ >= rbuf_.size() / 2) {
+        rbuf_.erase(0, rpos_);
+        rpos_ = 0;
+      }
+      const std::size_t old = rbuf_.size();
+      const std::size_t room = std::max<std::size_t>(limit_, 16 * 1024);
+      rbuf_.resize(old + room);
+      const ssize_t n = ::recv(fd, rbuf_.data() + old, room, 0);
+      rbuf_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+      if (n > 0) {
+        if (static_cast<std::size_t>(n) < room) loop_->clear_io_ready(fd, false);
+        co_return;
+      }
+      if (n == 0) {
+        eof_ = true;
+        co_return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int err = errno;
+        try {
+          throw_os_error(err, "recv from " + peer_str());
+        } catch (...) {
+          rexc_ = std::current_exception();
+          eof_ = true;
+          throw;
+        }
+      }
+      loop_->clear_io_ready(fd, false);
+      co_await IoWait(*loop_, fd, false);
+    }
+  }
+
+  void feed_data(std::string_view data) {
+    if (eof_) throw RuntimeError("feed_data after feed_eof");
+    if (data.empty()) return;
+    rbuf_.append(data);
+    wake_fed();
+  }
+  void feed_eof() {
+    eof_ = true;
+    wake_fed();
+  }
+  void set_exception(std::exception_ptr e) {
+    rexc_ = std::move(e);
+    wake_fed();
+  }
+  void wake_fed() {
+    if (fed_ && !fed_.done()) fed_.set_result();
+  }
+
+  // --- writing
+  std::string wbuf_;         // wbuf_[wpos_..] waits for the kernel
+  std::size_t wpos_ = 0;
+  std::size_t high_ = 64 * 1024;
+  std::size_t low_ = 16 * 1024;
+  bool flushing_ = false;    // registered for the next writable edge
+  bool closing_ = false;
+  bool eof_pending_ = false;  // write_eof once the buffer is sent
+  bool eof_written_ = false;
+  bool closed_ = false;
+  std::exception_ptr lost_;  // the connection's error, raised by drain
+  std::vector<Future<void>> drain_waiters_;
+  std::vector<Future<void>> closed_waiters_;
+  std::shared_ptr<StreamState> keep_;  // self, while closing waits for the buffer
+
+  std::size_t pending() const noexcept { return wbuf_.size() - wpos_; }
+
+  void write(std::string_view data) {
+    if (eof_written_ || eof_pending_) throw RuntimeError("Cannot call write() after write_eof()");
+    if (data.empty() || closing_ || lost_) return;  // asyncio drops writes to a closing transport
+    if (loop_ == nullptr) throw RuntimeError("the stream has no transport");
+    if (pending() == 0) {
+      std::size_t sent = 0;
+      send_some(data, sent);
+      if (sent == data.size() || lost_) return;
+      data.remove_prefix(sent);
+    }
+    wbuf_.append(data);
+    arm();
+  }
+
+  // Sends from `data` until the kernel takes no more; on an error the connection is lost.
+  void send_some(std::string_view data, std::size_t& sent) {
+    const int fd = sock_.fileno();
+    while (sent < data.size()) {
+      const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        loop_->clear_io_ready(fd, true);
+        return;
+      }
+      connection_lost(n < 0 ? errno : EPIPE, "send to " + peer_str());
+      return;
+    }
+  }
+
+  void arm() {
+    if (flushing_ || closed_ || pending() == 0) return;
+    flushing_ = true;
+    loop_->set_io_waiter(sock_.fileno(), true, this);
+  }
+
+  void on_io_ready() noexcept override {
+    flushing_ = false;
+    auto self = shared_from_this();  // closing may drop the last reference
+    std::size_t sent = 0;
+    send_some(view_w(), sent);
+    wpos_ += sent;
+    if (wpos_ == wbuf_.size()) {
+      wbuf_.clear();
+      wpos_ = 0;
+    }
+    after_send();
+  }
+
+  void on_io_abandoned() noexcept override {
+    flushing_ = false;
+    wbuf_.clear();
+    wpos_ = 0;
+    finish_close();
+  }
+
+  std::string_view view_w() const noexcept { return std::string_view(wbuf_).substr(wpos_); }
+
+  void after_send() noexcept {
+    if (lost_) return;
+    if (pending() > 0) {
+      if (!closed_) {
+        flushing_ = true;
+        loop_->set_io_waiter(sock_.fileno(), true, this);
+      }
+    } else {
+      if (eof_pending_ && !eof_written_) {
+        ::shutdown(sock_.fileno(), SHUT_WR);
+        eof_written_ = true;
+      }
+      if (closing_) finish_close();
+    }
+    if (pending() <= low_) wake(drain_waiters_);
+  }
+
+  void connection_lost(int err, const std::string& what) noexcept {
+    try {
+      throw_os_error(err, what);
+    } catch (...) {
+      lost_ = std::current_exception();
+    }
+    wbuf_.clear();
+    wpos_ = 0;
+    wake(drain_waiters_);
+    if (closing_) finish_close();
+  }
+
+  void close() {
+    if (closing_) return;
+    closing_ = true;
+    if (loop_ == nullptr || pending() == 0 || lost_) {
+      finish_close();
+    } else {
+      keep_ = shared_from_this();  // until the buffer is out
+    }
+  }
+
+  void abort() {
+    closing_ = true;
+    wbuf_.clear();
+    wpos_ = 0;
+    finish_close();
+  }
+
+  void finish_close() noexcept {
+    if (closed_) return;
+    closed_ = true;
+    closing_ = true;
+    if (flushing_ && loop_ != nullptr && sock_.fileno() >= 0 && loop_is_alive(loop_)) {
+      loop_->set_io_waiter(sock_.fileno(), true, nullptr);
+    }
+    flushing_ = false;
+    sock_.close();
+    eof_ = true;
+    wake(drain_waiters_);
+    wake(closed_waiters_);
+    if (on_closed_) std::exchange(on_closed_, nullptr)();
+    // Last: may destroy this.
+    std::shared_ptr<StreamState> self = std::move(keep_);
+  }
+
+  static void wake(std::vector<Future<void>>& waiters) noexcept {
+    for (Future<void>& f : waiters) {
+      if (!f.done()) f.set_result();
+    }
+    waiters.clear();
+  }
+
+  std::string peer_str() const {
+    try {
+      return sock_.getpeername().str();
+    } catch (...) {
+      return "the peer";
+    }
+  }
+
+  Socket sock_;
+  EventLoop* loop_ = nullptr;
+  std::function<void()> on_closed_;  // a server forgets the connection
+};
+
+// What the user's handles share: when the last one goes, the connection closes
+// (after its buffered data is sent, as an asyncio transport would).
+struct StreamOwner {
+  explicit StreamOwner(std::shared_ptr<StreamState> s) noexcept : state(std::move(s)) {}
+  StreamOwner(const StreamOwner&) = delete;
+  StreamOwner& operator=(const StreamOwner&) = delete;
+  std::shared_ptr<StreamState> state;
+  ~StreamOwner() {
+    if (state->loop_ == nullptr || loop_is_alive(state->loop_)) {
+      state->close();
+    }
+  }
+};
+
+std::shared_ptr<StreamState> user_handle(std::shared_ptr<StreamState> state) {
+  StreamState* raw = state.get();
+  auto owner = std::make_shared<StreamOwner>(std::move(state));
+  return std::shared_ptr<StreamState>(std::move(owner), raw);
+}
+
+}  // namespace detail
+
+using detail::StreamState;
+
+// --- StreamReader
+
+StreamReader::StreamReader(std::size_t limit) : s_(detail::user_handle(std::make_shared<StreamState>(limit))) {
+  if (limit == 0) throw ValueError("Limit cannot be <= 0");
+}
+
+Coro<std::string> StreamReader::read(long n) {
+  auto s = s_;
+  if (n == 0) co_return std::string();
+  if (n < 0) {
+    // Everything until EOF.
+    while (!s->eof_) co_await s->fill("read");
+    if (s->rexc_) std::rethrow_exception(s->rexc_);
+    co_return s->take(s->buffered());
+  }
+  if (s->buffered() == 0 && !s->eof_) co_await s->fill("read");
+  co_return s->take(std::min(static_cast<std::size_t>(n), s->buffered()));
+}
+
+Coro<std::string> StreamReader::readuntil(std::string_view separator) {
+  auto s = s_;
+  if (separator.empty()) throw ValueError("Separator should be at least one-byte string");
+  std::size_t offset = 0;
+  for (;;) {
+    const std::string_view buf = s->view();
+    if (buf.size() >= separator.size()) {
+      const std::size_t at = buf.find(separator, offset);
+      if (at != std::string_view::npos) {
+        if (at > s->limit_) throw LimitOverrunError("Separator is found, but chunk is longer than limit", at);
+        co_return s->take(at + separator.size());
+      }
+      offset = buf.size() + 1 - separator.size();
+      if (offset > s->limit_) throw LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+    }
+    if (s->eof_) {
+      std::string partial = s->take(s->buffered());
+      throw IncompleteReadError(std::move(partial), -1);
+    }
+    co_await s->fill("readuntil");
+  }
+}
+
+Coro<std::string> StreamReader::readline() {
+  auto s = s_;
+  try {
+    co_return co_await readuntil("\n");
+  } catch (IncompleteReadError& e) {
+    co_return std::move(e.partial);
+  } catch (const LimitOverrunError& e) {
+    // As asyncio: drop the line (or the whole buffer) and raise ValueError.
+    if (s->view().substr(e.consumed, 1) == "\n") {
+      s->consume(e.consumed + 1);
+    } else {
+      s->consume(s->buffered());
+    }
+    throw ValueError(e.what());
+  }
+}
+
+Coro<std::string> StreamReader::readexactly(std::size_t n) {
+  auto s = s_;
+  while (s->buffered() < n) {
+    if (s->eof_) {
+      if (s->rexc_) std::rethrow_exception(s->rexc_);
+      std::string partial = s->take(s->buffered());
+      throw IncompleteReadError(std::move(partial), static_cast<long>(n));
+    }
+    co_await s->fill("readexactly");
+  }
+  co_return s->take(n);
+}
+
+bool StreamReader::at_eof() const noexcept { return s_->eof_ && s_->buffered() == 0; }
+void StreamReader::feed_data(std::string_view data) { s_->feed_data(data); }
+void StreamReader::feed_eof() { s_->feed_eof(); }
+void StreamReader::set_exception(std::exception_ptr e) { s_->set_exception(std::move(e)); }
+std::exception_ptr StreamReader::exception() const noexcept { return s_->rexc_; }
+std::size_t StreamReader::limit() const noexcept { return s_->limit_; }
+
+// --- StreamWriter
+
+void StreamWriter::write(std::string_view data) { s_->write(data); }
+
+Coro<void> StreamWriter::drain() {
+  auto s = s_;
+  if (s->lost_) std::rethrow_exception(s->lost_);
+  if (s->closing_) {
+    // asyncio yields once so that a close can run, then reports the lost connection.
+    co_await sleep(0);
+    if (s->lost_) std::rethrow_exception(s->lost_);
+    co_return;
+  }
+  while (s->pending() > s->high_ && !s->lost_ && !s->closed_) {
+    Future<void> f = get_running_loop().create_future();
+    s->drain_waiters_.push_back(f);
+    co_await f;
+  }
+  if (s->lost_) std::rethrow_exception(s->lost_);
+}
+
+void StreamWriter::write_eof() {
+  auto& s = *s_;
+  if (s.eof_written_ || s.eof_pending_ || s.closing_) return;
+  if (s.pending() == 0) {
+    if (::shutdown(s.sock_.fileno(), SHUT_WR) < 0 && errno != ENOTCONN) detail::throw_os_error(errno, "shutdown(SHUT_WR)");
+    s.eof_written_ = true;
+  } else {
+    s.eof_pending_ = true;
+  }
+}
+
+bool StreamWriter::can_write_eof() const noexcept { return s_->loop_ != nullptr; }
+void StreamWriter::close() { s_->close(); }
+bool StreamWriter::is_closing() const noexcept { return s_->closing_; }
+
+Coro<void> StreamWriter::wait_closed() {
+  auto s = s_;
+  if (!s->closed_) {
+    Future<void> f = get_running_loop().create_future();
+    s->closed_waiters_.push_back(f);
+    co_await f;
+  }
+  // asyncio re-raises the connection's error here; a peer that reset it is not ours.
+}
+
+std::size_t StreamWriter::get_write_buffer_size() const noexcept { return s_->pending(); }
+
+void StreamWriter::set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
+  const std::size_t h = high ? *high : (low ? 4 * *low : 64 * 1024);
+  const std::size_t l = low ? *low : h / 4;
+  if (l > h) throw ValueError("high (" + std::to_string(h) + ") must be >= low (" + std::to_string(l) + ") must be >= 0");
+  s_->high_ = h;
+  s_->low_ = l;
+}
+
+SockAddr StreamWriter::peername() const { return s_->sock_.getpeername(); }
+SockAddr StreamWriter::sockname() const { return s_->sock_.getsockname(); }
+int StreamWriter::fileno() const noexcept { return s_->sock_.fileno(); }
+
+std::pair<StreamReader, StreamWriter> open_stream(Socket sock, std::size_t limit) {
+  auto s = detail::user_handle(std::make_shared<StreamState>(std::move(sock), limit, get_running_loop()));
+  return {StreamReader(s), StreamWriter(s)};
+}
+
+// --- connecting
+
+namespace {
+
+// Connects one socket to one address.
+Coro<Socket> connect_one(SockAddr address, int type, int proto, std::optional<std::pair<std::string, int>> local) {
+  Socket sock(address.family(), type, proto);
+  if (address.family() == AF_INET || address.family() == AF_INET6) sock.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+  if (local) sock.bind(SockAddr(local->first, local->second));
+  co_await get_running_loop().sock_connect(sock, address);
+  co_return sock;
+}
+
+// RFC 8305's order: alternate the families, starting with the first one resolved.
+std::vector<AddrInfo> interleave(std::vector<AddrInfo> infos) {
+  std::vector<AddrInfo> first, other, out;
+  for (AddrInfo& ai : infos) (ai.family == infos.front().family ? first : other).push_back(std::move(ai));
+  for (std::size_t i = 0; i < std::max(first.size(), other.size()); ++i) {
+    if (i < first.size()) out.push_back(std::move(first[i]));
+    if (i < other.size()) out.push_back(std::move(other[i]));
+  }
+  return out;
+}
+
+[[noreturn]] void raise_all_failed(const std::vector<std::exception_ptr>& errors, const std::string& host, int port) {
+  if (errors.size() == 1) std::rethrow_exception(errors.front());
+  std::string all;
+  bool same = true;
+  std::string first;
+  for (const std::exception_ptr& e : errors) {
+    std::string what;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    }
+    if (first.empty()) first = what;
+    same = same && what == first;
+    all += (all.empty() ? "" : ", ") + what;
+  }
+  if (same) std::rethrow_exception(errors.front());
+  throw OSError(0, "Multiple exceptions connecting to ('" + host + "', " + std::to_string(port) + "): " + all);
+}
+
+// Every address, one after another, or staggered (Happy Eyeballs): the first to
+// connect wins and the others are cancelled.
+Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& options, std::string host, int port) {
+  std::vector<std::exception_ptr> errors;
+  if (!options.happy_eyeballs_delay || infos.size() == 1) {
+    for (const AddrInfo& ai : infos) {
+      try {
+        co_return co_await connect_one(ai.address, ai.type ? ai.type : SOCK_STREAM, ai.proto, options.local_addr);
+      } catch (const std::system_error&) {
+        errors.push_back(std::current_exception());
+      }
+    }
+    raise_all_failed(errors, host, port);
+  }
+  infos = interleave(std::move(infos));
+  std::vector<Task<Socket>> running;
+  std::size_t next = 0;
+  std::optional<Socket> winner;
+  try {
+    while (!winner) {
+      if (next < infos.size()) {
+        const AddrInfo& ai = infos[next++];
+        running.push_back(create_task(connect_one(ai.address, SOCK_STREAM, ai.proto, options.local_addr)));
+      }
+      if (running.empty()) break;
+      WaitOptions wo;
+      wo.return_when = FIRST_COMPLETED;
+      if (next < infos.size()) wo.timeout = *options.happy_eyeballs_delay;
+      auto [done, pending] = co_await wait(running, wo);
+      running = std::move(pending);
+      for (Task<Socket>& t : done) {
+        if (t.exception()) {
+          errors.push_back(t.exception());
+        } else if (!winner) {
+          winner = co_await t;
+        }
+      }
+    }
+  } catch (const CancelledError&) {
+    for (Task<Socket>& t : running) t.cancel();
+    throw;
+  }
+  for (Task<Socket>& t : running) t.cancel();
+  for (Task<Socket>& t : running) {
+    try {
+      (void)co_await t;
+    } catch (...) {
+      // a cancelled or failed attempt: its socket is closed
+    }
+  }
+  if (winner) co_return std::move(*winner);
+  raise_all_failed(errors, host, port);
+}
+
+}  // namespace
+
+Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
+  std::vector<AddrInfo> infos;
+  try {
+    infos.push_back(AddrInfo{0, SOCK_STREAM, 0, {}, SockAddr(host, port)});  // a numeric host needs no resolver
+    if (options.family != AF_UNSPEC && infos.front().address.family() != options.family) infos.clear();
+  } catch (const ValueError&) {
+  }
+  if (infos.empty()) {
+    infos = co_await getaddrinfo(host, port, options.family, SOCK_STREAM);
+    if (infos.empty()) throw OSError(0, "getaddrinfo('" + host + "', " + std::to_string(port) + ") returned empty list");
+  }
+  Socket sock = co_await connect_any(std::move(infos), options, host, port);
+  co_return open_stream(std::move(sock), options.limit);
+}
+
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {
+  Socket sock(AF_UNIX, SOCK_STREAM);
+  const SockAddr address = SockAddr::unix_path(path);
+  co_await get_running_loop().sock_connect(sock, address);
+  co_return open_stream(std::move(sock), options.limit);
+}
+
+// --- serving
+
+struct Server::State : std::enable_shared_from_this<Server::State> {
+  EventLoop* loop = nullptr;
+  Handler handler;
+  std::size_t limit = DEFAULT_LIMIT;
+  std::vector<Socket> listeners;
+  std::vector<Task<void>> acceptors;
+  std::vector<std::shared_ptr<StreamState>> clients;  // open connections
+  std::vector<Future<void>> closed_waiters;
+  bool serving = false;
+  bool closed = false;
+  std::string unix_path;
+
+  Coro<void> accept_loop(std::size_t i) {
+    auto self = shared_from_this();
+    for (;;) {
+      std::pair<Socket, SockAddr> conn;
+      bool out_of_resources = false;
+      try {
+        conn = co_await loop->sock_accept(listeners[i]);
+      } catch (const std::system_error& e) {
+        const int err = e.code().value();
+        if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) throw;
+        // Out of descriptors: say so, and try again in a second (as asyncio does);
+        // the pending connection waits in the backlog.
+        ExceptionContext ctx;
+        ctx.message = "socket.accept() out of system resource";
+        ctx.exception = std::current_exception();
+        loop->call_exception_handler(ctx);
+        out_of_resources = true;
+      }
+      if (out_of_resources) {
+        co_await sleep(1);
+        continue;
+      }
+      if (conn.second.family() != AF_UNIX) conn.first.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
+      auto state = std::make_shared<StreamState>(std::move(conn.first), limit, *loop);
+      clients.push_back(state);
+      state->on_closed_ = [weak = weak_from_this(), raw = state.get()] {
+        if (auto server = weak.lock()) server->forget(raw);
+      };
+      (void)create_task(serve_client(handler, detail::user_handle(std::move(state))));
+    }
+  }
+
+  static Coro<void> serve_client(Handler handler, std::shared_ptr<StreamState> s) {
+    try {
+      co_await handler(StreamReader(s), StreamWriter(s));
+    } catch (const std::exception&) {
+      ExceptionContext ctx;
+      ctx.message = "Unhandled exception in client_connected_cb";
+      ctx.exception = std::current_exception();
+      get_running_loop().call_exception_handler(ctx);
+      s->abort();
+    }
+  }
+
+  void forget(StreamState* s) {
+    std::erase_if(clients, [s](const std::shared_ptr<StreamState>& c) { return c.get() == s; });
+    maybe_wake();
+  }
+
+  void maybe_wake() {
+    if (closed && clients.empty()) StreamState::wake(closed_waiters);
+  }
+
+  void start() {
+    if (serving || closed) return;
+    serving = true;
+    for (std::size_t i = 0; i < listeners.size(); ++i) acceptors.push_back(create_task(accept_loop(i)));
+  }
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    serving = false;
+    for (Task<void>& t : acceptors) t.cancel();
+    acceptors.clear();
+    for (Socket& l : listeners) l.close();
+    if (!unix_path.empty()) ::unlink(unix_path.c_str());
+    maybe_wake();
+  }
+};
+
+void Server::start_serving() { s_->start(); }
+bool Server::is_serving() const noexcept { return s_->serving; }
+void Server::close() { s_->close(); }
+
+void Server::close_clients() {
+  auto clients = s_->clients;  // closing removes them
+  for (auto& c : clients) c->close();
+}
+
+void Server::abort_clients() {
+  auto clients = s_->clients;
+  for (auto& c : clients) c->abort();
+}
+
+Coro<void> Server::serve_forever() {
+  auto s = s_;
+  if (s->closed) throw RuntimeError("server is closed");
+  s->start();
+  Future<void> forever = get_running_loop().create_future();
+  try {
+    co_await forever;
+  } catch (const CancelledError&) {
+    s->close();
+    throw;
+  }
+}
+
+Coro<void> Server::wait_closed() {
+  auto s = s_;
+  if (s->closed && s->clients.empty()) co_return;
+  Future<void> f = get_running_loop().create_future();
+  s->closed_waiters.push_back(f);
+  co_await f;
+}
+
+std::vector<SockAddr> Server::sockets() const {
+  std::vector<SockAddr> out;
+  for (const Socket& l : s_->listeners) {
+    if (l) out.push_back(l.getsockname());
+  }
+  return out;
+}
+
+int Server::port() const {
+  if (s_->listeners.empty() || !s_->listeners.front()) throw RuntimeError("the server is not listening");
+  return s_->listeners.front().getsockname().port();
+}
+
+namespace {
+
+std::shared_ptr<Server::State> new_server(Server::Handler handler, std::size_t limit) {
+  auto s = std::make_shared<Server::State>();
+  s->loop = &get_running_loop();
+  s->handler = std::move(handler);
+  s->limit = limit;
+  return s;
+}
+
+}  // namespace
+
+Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options) {
+  auto s = new_server(std::move(handler), options.limit);
+  std::vector<AddrInfo> infos;
+  if (host.empty()) {
+    infos.push_back(AddrInfo{AF_INET, SOCK_STREAM, 0, {}, SockAddr("0.0.0.0", port)});
+  } else {
+    try {
+      infos.push_back(AddrInfo{0, SOCK_STREAM, 0, {}, SockAddr(host, port)});
+    } catch (const ValueError&) {
+      // a name: resolved below
+    }
+    if (infos.empty()) infos = co_await getaddrinfo(host, port, options.family, SOCK_STREAM, 0, AI_PASSIVE);
+  }
+  for (const AddrInfo& ai : infos) {
+    Socket sock(ai.address.family(), SOCK_STREAM);
+    if (options.reuse_address.value_or(true)) sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    if (options.reuse_port) sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1);
+    if (ai.address.family() == AF_INET6) sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    sock.bind(ai.address);
+    sock.listen(options.backlog);
+    s->listeners.push_back(std::move(sock));
+  }
+  if (options.start_serving) s->start();
+  co_return Server(std::move(s));
+}
+
+Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
+  auto s = new_server(std::move(handler), options.limit);
+  Socket sock(AF_UNIX, SOCK_STREAM);
+  // As asyncio: a stale socket file of an earlier server is removed first.
+  struct stat st {};
+  if (!path.empty() && path[0] != '\0' && ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+  sock.bind(SockAddr::unix_path(path));
+  sock.listen(options.backlog);
+  s->listeners.push_back(std::move(sock));
+  s->unix_path = path;
+  if (options.start_serving) s->start();
+  co_return Server(std::move(s));
+}
+
+}  // namespace aio
