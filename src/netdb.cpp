@@ -20,7 +20,9 @@ std::string host_port(const std::string& host, const std::string& port) {
 
 Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family, int type, int proto,
                                         int flags) {
-  std::vector<AddrInfo> result = co_await get_running_loop().run_in_executor(nullptr, [=] {
+  // A named callable: g++ 12 destroys a lambda temporary with captures inside a
+  // co_await expression twice (the same family of bugs as PR 101367).
+  auto resolve = [=] {
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = type;
@@ -40,7 +42,8 @@ Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int 
                              ai->ai_canonname ? ai->ai_canonname : "", SockAddr::from(ai->ai_addr, ai->ai_addrlen)});
     }
     return out;
-  });
+  };
+  std::vector<AddrInfo> result = co_await get_running_loop().run_in_executor(nullptr, std::move(resolve));
   co_return result;
 }
 
@@ -49,7 +52,7 @@ Coro<std::vector<AddrInfo>> getaddrinfo(std::string host, int port, int family, 
 }
 
 Coro<std::pair<std::string, std::string>> getnameinfo(SockAddr address, int flags) {
-  auto result = co_await get_running_loop().run_in_executor(nullptr, [=] {
+  auto lookup = [=] {
     char host[NI_MAXHOST];
     char serv[NI_MAXSERV];
     const int rc = ::getnameinfo(address.data(), address.size(), host, sizeof host, serv, sizeof serv, flags);
@@ -57,7 +60,8 @@ Coro<std::pair<std::string, std::string>> getnameinfo(SockAddr address, int flag
       throw gaierror(rc, "[Errno " + std::to_string(rc) + "] " + ::gai_strerror(rc) + ": getnameinfo " + address.str());
     }
     return std::pair<std::string, std::string>(host, serv);
-  });
+  };
+  auto result = co_await get_running_loop().run_in_executor(nullptr, std::move(lookup));
   co_return result;
 }
 
