@@ -459,18 +459,7 @@ void EventLoop::detach_io(int fd) noexcept {
 
 void EventLoop::set_io_waiter(int fd, bool write, detail::IoWaiter* waiter) noexcept {
   if (!is_attached(fd)) return;  // closed (and detached) while someone waited on it
-  FdWatch& w = watches_[static_cast<std::size_t>(fd)];
-  w.io[write] = waiter;
-  if (waiter != nullptr && w.ready[write] && !closed_) {
-    // The edge came before the waiter: deliver it on the next iteration.
-    call_soon([this, fd, write] {
-      if (!is_attached(fd)) return;
-      FdWatch& again = watches_[static_cast<std::size_t>(fd)];
-      if (again.ready[write]) {
-        if (detail::IoWaiter* x = std::exchange(again.io[write], nullptr)) x->on_io_ready();
-      }
-    });
-  }
+  watches_[static_cast<std::size_t>(fd)].io[write] = waiter;
 }
 
 void EventLoop::on_fd_event(int fd, bool readable, bool writable, bool hangup) {

@@ -252,8 +252,9 @@ class EventLoop {
     FdWatch& w = watches_[static_cast<std::size_t>(fd)];
     if (write || !w.hangup) w.ready[write] = false;
   }
-  /// Who the next edge wakes (null: nobody); one per direction. A waiter set while
-  /// the flag is up is called from the next iteration.
+  /// Who the next edge wakes (null: nobody); one per direction. Set it only with the
+  /// flag down (after clear_io_ready, or when io_ready is false): an edge that came
+  /// earlier would otherwise never reach it. IoWait's await_ready checks this.
   void set_io_waiter(int fd, bool write, detail::IoWaiter* w) noexcept;
 
   // --- errors
