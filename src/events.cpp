@@ -1,6 +1,8 @@
 // The event loop: one iteration at a time, as asyncio's BaseEventLoop._run_once.
 #include "aio/events.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cmath>
 #include <chrono>
@@ -70,9 +72,27 @@ void Handle::cancel() noexcept {
   if (h_) h_->cancel(loop_);
 }
 
+namespace {
+// As the Python interpreter does at start: a write to a pipe or socket whose reader is
+// gone fails with EPIPE (BrokenPipeError) instead of killing the process. A program
+// that installed its own SIGPIPE handler keeps it; child processes get the default
+// back (subprocess.cpp).
+void ignore_sigpipe_once() noexcept {
+  static const bool done = [] {
+    struct sigaction old {};
+    if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
+      ::signal(SIGPIPE, SIG_IGN);
+    }
+    return true;
+  }();
+  (void)done;
+}
+}  // namespace
+
 EventLoop::EventLoop(LoopOptions options)
     : backend_(detail::make_backend()), clock_(options.clock ? std::move(options.clock) : process_clock()) {
   debug_ = options.debug ? *options.debug : detail::env_debug();
+  ignore_sigpipe_once();
   std::lock_guard lock(detail::g_loops_mu);
   detail::live_loops().insert(this);
 }

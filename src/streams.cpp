@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "aio/detail/byte_buffer.hpp"
 #include "aio/detail/io_wait.hpp"
 #include "aio/events.hpp"
 #include "aio/netdb.hpp"
@@ -28,7 +29,8 @@ namespace detail {
 class StreamState final : public IoWaiter, public std::enable_shared_from_this<StreamState> {
  public:
   explicit StreamState(std::size_t limit) : limit_(limit) {}
-  StreamState(Socket sock, std::size_t limit, EventLoop& loop) : limit_(limit), sock_(std::move(sock)), loop_(&loop) {
+  StreamState(Socket sock, std::size_t limit, EventLoop& loop)
+      : limit_(limit), pipe_(sock.type() == 0), sock_(std::move(sock)), loop_(&loop) {
     if (sock_.loop() != &loop) {
       if (sock_.loop() != nullptr && loop_is_alive(sock_.loop())) sock_.loop()->detach_io(sock_.fileno());
       loop.attach_io(sock_.fileno());
@@ -39,26 +41,21 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   // --- reading
   std::size_t limit_;
-  std::string rbuf_;         // rbuf_[rpos_..] is unread
-  std::size_t rpos_ = 0;
+  bool pipe_ = false;        // a pipe or a tty, not a socket: read(2) and write(2)
+  ByteBuffer rbuf_;          // read and not yet consumed
   bool eof_ = false;
   std::exception_ptr rexc_;
   bool reading_ = false;     // a read call is waiting for data
   Future<void> fed_{nullptr};  // hand-fed readers: resolved by feed_data/feed_eof
 
-  std::size_t buffered() const noexcept { return rbuf_.size() - rpos_; }
-  std::string_view view() const noexcept { return std::string_view(rbuf_).substr(rpos_); }
-  std::string take(std::size_t n) {
-    std::string out = rbuf_.substr(rpos_, n);
-    consume(n);
-    return out;
-  }
-  void consume(std::size_t n) noexcept {
-    rpos_ += n;
-    if (rpos_ == rbuf_.size()) {
-      rbuf_.clear();
-      rpos_ = 0;
-    }
+  std::size_t buffered() const noexcept { return rbuf_.size(); }
+  std::string_view view() const noexcept { return rbuf_.view(); }
+  std::string take(std::size_t n) { return rbuf_.take(n); }
+  void consume(std::size_t n) noexcept { rbuf_.consume(n); }
+
+  ssize_t raw_read(int fd, char* p, std::size_t n) noexcept { return pipe_ ? ::read(fd, p, n) : ::recv(fd, p, n, 0); }
+  ssize_t raw_write(int fd, const char* p, std::size_t n) noexcept {
+    return pipe_ ? ::write(fd, p, n) : ::send(fd, p, n, MSG_NOSIGNAL);
   }
 
   // Waits for more data (or EOF, or an error) and appends it to the buffer.
@@ -84,17 +81,11 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         eof_ = true;
         co_return;
       }
-      // Compact, then read into the tail.
-      if (rpos_ > 0 && rpos_ >= rbuf_.size() / 2) {
-        rbuf_.erase(0, rpos_);
-        rpos_ = 0;
-      }
-      const std::size_t old = rbuf_.size();
+      // Read into the tail (the buffer is not zeroed first).
       const std::size_t room = std::max<std::size_t>(limit_, 16 * 1024);
-      rbuf_.resize(old + room);
-      const ssize_t n = ::recv(fd, rbuf_.data() + old, room, 0);
-      rbuf_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+      const ssize_t n = raw_read(fd, rbuf_.prepare(room), room);
       if (n > 0) {
+        rbuf_.commit(static_cast<std::size_t>(n));
         if (static_cast<std::size_t>(n) < room) loop_->clear_io_ready(fd, false);
         co_return;
       }
@@ -171,7 +162,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   void send_some(std::string_view data, std::size_t& sent) {
     const int fd = sock_.fileno();
     while (sent < data.size()) {
-      const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      const ssize_t n = raw_write(fd, data.data() + sent, data.size() - sent);
       if (n > 0) {
         sent += static_cast<std::size_t>(n);
         continue;
@@ -285,6 +276,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   }
 
   std::string peer_str() const {
+    if (pipe_) return "pipe " + std::to_string(sock_.fileno());
     try {
       return sock_.getpeername().str();
     } catch (...) {
@@ -424,6 +416,11 @@ Coro<void> StreamWriter::drain() {
 void StreamWriter::write_eof() {
   auto& s = *s_;
   if (s.eof_written_ || s.eof_pending_ || s.closing_) return;
+  if (s.pipe_) {
+    s.eof_written_ = true;  // a pipe's end of file is its close, once the buffer is out
+    s.close();
+    return;
+  }
   if (s.pending() == 0) {
     if (::shutdown(s.sock_.fileno(), SHUT_WR) < 0 && errno != ENOTCONN) detail::throw_os_error(errno, "shutdown(SHUT_WR)");
     s.eof_written_ = true;

@@ -199,6 +199,40 @@ TEST(Streams, EchoServerAndClient) {
   aio::run(main_());
 }
 
+TEST(Streams, OverAPipeWriteEofClosesAndTheReaderSeesEof) {
+  auto main_ = []() -> Coro<> {
+    int fds[2];
+    CO_ASSERT_TRUE(::pipe2(fds, O_CLOEXEC) == 0);
+    auto [reader, unused_writer] = open_stream(Socket::from_fd(fds[0]));
+    auto [unused_reader, writer] = open_stream(Socket::from_fd(fds[1]));
+    EXPECT_TRUE(writer.can_write_eof());
+    const std::string big(300000, 'p');  // more than the pipe holds: buffered, then sent
+    writer.write(big);
+    writer.write("\nlast line\n");
+    writer.write_eof();
+    EXPECT_TRUE(writer.is_closing());
+    EXPECT_EQ(co_await wait_for(reader.readexactly(big.size()), kBound), big);
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "last line\n");
+    EXPECT_EQ(co_await wait_for(reader.read(), kBound), "");
+    EXPECT_TRUE(reader.at_eof());
+    co_await wait_for(writer.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Streams, WritingToAPipeWithoutAReaderRaisesBrokenPipeError) {
+  auto main_ = []() -> Coro<> {
+    int fds[2];
+    CO_ASSERT_TRUE(::pipe2(fds, O_CLOEXEC) == 0);
+    ::close(fds[0]);  // nobody reads: SIGPIPE is ignored, the write fails with EPIPE
+    auto [unused_reader, writer] = open_stream(Socket::from_fd(fds[1]));
+    writer.write("into the void");
+    EXPECT_THROW(co_await writer.drain(), BrokenPipeError);
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, ReadexactlyAndReaduntilAtEofCarryThePartialBytes) {
   auto main_ = []() -> Coro<> {
     StreamReader r;
