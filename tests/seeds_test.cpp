@@ -512,6 +512,58 @@ TEST(Seeds, S2_Threads_OneEventLoopPerThread) {
                        "Is event loop running in thread Thread-2 = True"});
 }
 
+// f.streams, f.status, d.fetch: streams to servers on 127.0.0.1 in the same program
+// (local_web.hpp stands in for the seeds' web sites); on the virtual clock, only the
+// sites' latency takes time.
+TEST(Seeds, F_Streams_EveryReaderAndWriterMethod) {
+  SeedRun r = run_seed("f_streams");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"serving: True", "readline: b'hello\\n'", "readexactly(4): b'one\\n'",
+                               "readuntil(b'three'): b'two\\nthree'", "readline: b'\\n'", "read(n=100): 100 bytes",
+                               "read(): 50 bytes, at_eof: True",
+                               "IncompleteReadError: 0 bytes read on a total of 10 expected bytes",
+                               "is_closing: False", "is_closing: True", "serving: False"});
+  EXPECT_EQ(r.err, "");
+}
+
+const std::vector<std::string> kSeedStatuses = {
+    "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 302 Found", "HTTP/1.1 200 OK",
+    "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 302 Moved temporarily",
+    "HTTP/1.1 301 Moved Permanently", "HTTP/1.1 302 Found"};
+
+std::vector<std::string> status_lines() {
+  std::vector<std::string> expected;
+  // f'{url:30}:\t{status}': the URL padded to 30 columns
+  for (const std::string& s : kSeedStatuses) expected.push_back("re:http://127\\.0\\.0\\.1:\\d+/ *:\t" + s);
+  return expected;
+}
+
+TEST(Seeds, F_Status_SequentialTakesTenLatencies) {
+  SeedRun r = run_seed("f_status");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), status_lines());
+  for (const std::string& line : r.out_lines()) EXPECT_EQ(line.find(':', 20), 30u) << line;
+  EXPECT_DOUBLE_EQ(r.elapsed, 5.0);
+}
+
+TEST(Seeds, F_Status_GatherTakesOneLatencyInInputOrder) {
+  SeedRun r = run_seed("f_status", {"--gather"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), status_lines());
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.5);
+}
+
+TEST(Seeds, D_Fetch_ThreeUrlsAtOnce) {
+  SeedRun r = run_seed("d_fetch");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  const std::string url = "http://127\\.0\\.0\\.1:\\d+/";
+  expect_lines(r.out_lines(), {"re:Starting " + url, "re:Starting " + url, "re:Starting " + url,
+                               "re:" + url + ": 36 bytes: <!doctype html><title>Google</title>",
+                               "re:" + url + ": 42 bytes: <!DOCTYPE html><title>Яндекс</title>",
+                               "re:" + url + ": 51 bytes: <!doctype html><title>Welcome to Python\\.org</title>"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.5);  // three fetches at once: one latency
+}
+
 TEST(Seeds, S2_Asleep_FiveThreadsSleepSideBySide) {
   SeedRun r = run_seed("s2_asleep");
   ASSERT_TRUE(r.exited_ok()) << r.err;
