@@ -321,6 +321,90 @@ TEST(Streams, ACancelledSocketReadLosesNothing) {
   aio::run(main_());
 }
 
+// Every awaiting stream call can be cancelled and loses nothing: what arrived stays in
+// the buffer for the next call, and the stream keeps working.
+Coro<void> cancel_after_two_steps(Task<std::string> t) {
+  co_await sleep(0);
+  co_await sleep(0);
+  EXPECT_FALSE(t.done());
+  t.cancel();
+  try {
+    (void)co_await t;
+    ADD_FAILURE() << "not cancelled";
+  } catch (const CancelledError&) {
+  }
+}
+
+TEST(Streams, CancelledReadlineReaduntilAndReadLoseNothing) {
+  auto main_ = []() -> Coro<> {
+    StreamReader r;
+    r.feed_data("par");
+    co_await cancel_after_two_steps(create_task(r.readline()));
+    r.feed_data("tial\nab");
+    co_await cancel_after_two_steps(create_task(r.readuntil("--")));
+    r.feed_data("c--");
+    EXPECT_EQ(co_await r.readline(), "partial\n");
+    EXPECT_EQ(co_await r.readuntil("--"), "abc--");
+    co_await cancel_after_two_steps(create_task(r.read(10)));
+    r.feed_data("after");
+    EXPECT_EQ(co_await r.read(10), "after");
+    co_await cancel_after_two_steps(create_task(r.read()));
+    r.feed_data("rest");
+    r.feed_eof();
+    EXPECT_EQ(co_await r.read(), "rest");
+  };
+  aio::run(main_());
+}
+
+TEST(Streams, CancelledSocketCallsLeaveTheSocketsUsable) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(SockAddr("127.0.0.1", 0));
+    listener.listen();
+    // A cancelled accept: the next one takes the connection.
+    Task<std::pair<Socket, SockAddr>> accept = create_task(loop.sock_accept(listener));
+    co_await sleep(0);
+    accept.cancel();
+    EXPECT_THROW((void)co_await accept, CancelledError);
+    Socket client(AF_INET, SOCK_STREAM);
+    co_await loop.sock_connect(client, listener.getsockname());
+    auto [conn, peer] = co_await wait_for(loop.sock_accept(listener), kBound);
+    // A cancelled recv: the bytes sent afterwards reach the next one.
+    Task<std::string> recv = create_task(loop.sock_recv(conn, 100));
+    co_await sleep(0);
+    recv.cancel();
+    EXPECT_THROW((void)co_await recv, CancelledError);
+    co_await loop.sock_sendall(client, "kept");
+    EXPECT_EQ(co_await wait_for(loop.sock_recv(conn, 100), kBound), "kept");
+  };
+  aio::run(main_());
+}
+
+TEST(Streams, CancelledWaitClosedAndServerWaitClosed) {
+  auto main_ = []() -> Coro<> {
+    Server server = co_await start_server(echo_lines, "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    // wait_closed before close: cancelled, then the real wait after close() ends.
+    Task<void> w = create_task(writer.wait_closed());
+    co_await sleep(0);
+    w.cancel();
+    EXPECT_THROW(co_await w, CancelledError);
+    server.close();
+    Task<void> sw = create_task(server.wait_closed());  // waits for the open connection
+    co_await sleep(0);
+    EXPECT_FALSE(sw.done());
+    sw.cancel();
+    EXPECT_THROW(co_await sw, CancelledError);
+    writer.write("still echoed\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "still echoed\n");
+    writer.close();
+    co_await wait_for(writer.wait_closed(), kBound);
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, APeerThatNeverReadsBoundsTheWriter) {
   auto main_ = []() -> Coro<> {
     Event connected;

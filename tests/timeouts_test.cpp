@@ -1,4 +1,5 @@
 // timeout() and timeout_at(), used through async_with: asyncio 3.12 state for state.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,19 @@ TEST(Timeout, CancelsTheBodyAtTheDeadlineAndRaisesTimeoutError) {
   };
   test::run_virtual(main_());
   EXPECT_EQ(log, (Log{"body cancelled", "timeout at 2.000000"}));
+}
+
+TEST(WaitFor, AMoveOnlyResultComesOutWithAnyTimeout) {
+  auto make = []() -> Coro<std::unique_ptr<int>> { co_return std::make_unique<int>(7); };
+  auto main_ = [&]() -> Coro<> {
+    std::unique_ptr<int> a = co_await wait_for(make(), 1.0);
+    EXPECT_EQ(*a, 7);
+    Future<std::unique_ptr<int>> done = get_running_loop().create_future<std::unique_ptr<int>>();
+    done.set_result(std::make_unique<int>(8));
+    std::unique_ptr<int> b = co_await wait_for(done, 0);  // a zero timeout on a done future
+    EXPECT_EQ(*b, 8);
+  };
+  test::run_virtual(main_());
 }
 
 TEST(Timeout, NoTimeoutWhenTheBodyFinishesInTime) {

@@ -83,7 +83,7 @@ Coro<detail::awaited_t<A>> wait_for(A aw, std::optional<Delay> timeout) {
         fut.result();
         co_return;
       } else {
-        co_return fut.result();
+        co_return co_await fut;  // done: moves a move-only value out
       }
     } catch (const CancelledError&) {
       throw TimeoutError();
