@@ -129,10 +129,17 @@ Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) 
     }
   } cleanup{actions, attr};
   for (int i = 0; i < 3; ++i) {
-    if (source[i] >= 0) posix_spawn_file_actions_adddup2(&actions, source[i], i);
+    if (source[i] < 0) continue;
+    if (const int r = posix_spawn_file_actions_adddup2(&actions, source[i], i); r != 0) {
+      throw_os_error(r, "invalid file descriptor " + std::to_string(source[i]) + " for the child's fd " + std::to_string(i));
+    }
   }
   if (o.stderr == STDOUT) posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  if (o.cwd) posix_spawn_file_actions_addchdir_np(&actions, o.cwd->c_str());
+  if (o.cwd) {
+    if (const int r = posix_spawn_file_actions_addchdir_np(&actions, o.cwd->c_str()); r != 0) {
+      throw_spawn_error(r, "cwd", *o.cwd);
+    }
+  }
 
   // No signal blocked, and default dispositions for what we ignore or handle (an
   // exec resets caught signals, not ignored ones).

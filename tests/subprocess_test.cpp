@@ -160,8 +160,8 @@ TEST_F(Subprocess, DevnullAndADescriptor) {
     Process p = co_await create_subprocess_exec("cat", {}, {.stdin = DEVNULL, .stdout = DEVNULL});
     EXPECT_EQ(co_await wait_for(p.wait(), kBound), 0);
     // A descriptor of ours: the child writes into our file.
-    char path[] = "/tmp/aio-subprocess-XXXXXX";
-    const int fd = ::mkstemp(path);
+    std::string path = "/tmp/aio-subprocess-XXXXXX";  // not a char array: g++ 12 cannot copy one into a frame
+    const int fd = ::mkstemp(path.data());
     CO_ASSERT_TRUE(fd >= 0);
     Process q = co_await create_subprocess_exec("echo", "into the file", SubprocessOptions{.stdout = fd});
     EXPECT_EQ(co_await wait_for(q.wait(), kBound), 0);
@@ -169,15 +169,16 @@ TEST_F(Subprocess, DevnullAndADescriptor) {
     std::ifstream in(path);
     std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_EQ(got, "into the file\n");
-    ::unlink(path);
+    ::unlink(path.c_str());
   }());
 }
 
 TEST_F(Subprocess, CwdAndEnv) {
   run_real([]() -> Coro<> {
-    Process p = co_await create_subprocess_shell(
-        "pwd; echo \"$AIO_X\"; echo \"${HOME:-unset}\"",
-        {.stdout = PIPE, .cwd = "/tmp", .env = std::map<std::string, std::string>{{"AIO_X", "forty two"}}});
+    // Options named first: g++ 12 mishandles a string literal converted inside co_await.
+    SubprocessOptions options{.stdout = PIPE, .cwd = std::string("/tmp")};
+    options.env = std::map<std::string, std::string>{{"AIO_X", "forty two"}};
+    Process p = co_await create_subprocess_shell("pwd; echo \"$AIO_X\"; echo \"${HOME:-unset}\"", options);
     auto [out, err] = co_await wait_for(p.communicate(), kBound);
     EXPECT_EQ(out, "/tmp\nforty two\nunset\n");
   }());
@@ -223,12 +224,32 @@ TEST_F(Subprocess, ProgramNotFoundRaisesNamingIt) {
       EXPECT_STREQ(e.what(), "[Errno 13] program '/etc/passwd': Permission denied");
     }
     try {
-      co_await create_subprocess_exec("true", {}, {.cwd = "/aio-no-such-dir"});
+      SubprocessOptions options{.cwd = std::string("/aio-no-such-dir")};
+      co_await create_subprocess_exec("true", {}, options);
       ADD_FAILURE() << "no exception";
     } catch (const FileNotFoundError& e) {
       EXPECT_STREQ(e.what(), "[Errno 2] cwd '/aio-no-such-dir': No such file or directory");
     }
     EXPECT_THROW(co_await create_subprocess_exec("cat", {}, {.stdout = STDOUT}), ValueError);
+  }());
+}
+
+TEST_F(Subprocess, AVirtualClockWaitsForTheChild) {
+  // The child is real work: the loop's virtual clock does not jump to the timeout
+  // while a wait() is in progress.
+  test::VirtualLoop vl;
+  vl.run([]() -> Coro<> {
+    std::vector<std::string> args{"-c", "1"};  // named: g++ 12 and literals inside co_await
+    Process p = co_await create_subprocess_exec("head", args, {.stdin = PIPE});
+    p.stdin->write("x");
+    EXPECT_EQ(co_await wait_for(p.wait(), 5), 0);
+  }());
+  EXPECT_EQ(vl.now(), 0.0);
+}
+
+TEST_F(Subprocess, ABadDescriptorIsAnOSError) {
+  run_real([]() -> Coro<> {
+    EXPECT_THROW(co_await create_subprocess_exec("true", {}, {.stdout = 987654}), OSError);
   }());
 }
 
