@@ -30,6 +30,8 @@
 #include <string>
 #include <thread>
 
+#include <time.h>
+
 #include "aio/socket.hpp"
 #include "platform/process.hpp"
 
@@ -154,6 +156,11 @@ void UnixEvents::unwatch_signal(int sig) noexcept {
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);
+    // One that arrived and was not read yet was meant for the handler: consume it
+    // rather than let the restored disposition (often: terminate) take it.
+    const timespec zero{0, 0};
+    while (::sigtimedwait(&one, nullptr, &zero) == sig) {
+    }
     pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
   }
 }
@@ -162,6 +169,10 @@ void UnixEvents::set_handler(int sig, HandleBase* h) {
   try {
     check_signal(sig);
     if (closed_) throw RuntimeError("Event loop is closed");
+    // The signal is blocked in, and forwarded to, the calling thread.
+    if (loop_.is_running() && _get_running_loop() != &loop_) {
+      throw RuntimeError("add_signal_handler() must be called from the thread that runs the loop");
+    }
     watch_signal(sig);
   } catch (...) {
     h->release();

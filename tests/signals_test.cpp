@@ -137,6 +137,9 @@ TEST(Signals, ClosingTheLoopRemovesItsHandlers) {
     // Another loop cannot take a signal this one handles.
     EventLoop other;
     EXPECT_THROW(other.add_signal_handler(SIGUSR1, [] {}), RuntimeError);
+    // A signal that came and was never read does not reach the restored default
+    // disposition (which would end the process).
+    ::raise(SIGUSR1);
     loop.close();
     EXPECT_TRUE(is_default(SIGUSR1));
     EXPECT_TRUE(is_default(SIGHUP));
@@ -146,6 +149,39 @@ TEST(Signals, ClosingTheLoopRemovesItsHandlers) {
     EXPECT_TRUE(other.remove_signal_handler(SIGUSR1));
   }
   EXPECT_TRUE(is_default(SIGUSR1));
+}
+
+TEST(Signals, OnlyFromTheLoopsThread) {
+  aio::run([]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    auto add_elsewhere = [&loop] {
+      try {
+        loop.add_signal_handler(SIGUSR1, [] {});
+        return false;
+      } catch (const RuntimeError&) {
+        return true;
+      }
+    };
+    EXPECT_TRUE(co_await to_thread(add_elsewhere));
+    EXPECT_TRUE(is_default(SIGUSR1));
+  }());
+}
+
+TEST(Signals, AnExceptionInTheHandlerGoesToTheExceptionHandler) {
+  aio::run([]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Event got;
+    std::string message;
+    loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) {
+      message = ctx.message;
+      got.set();
+    });
+    loop.add_signal_handler(SIGUSR1, [] { throw ValueError("boom"); });
+    ::raise(SIGUSR1);
+    co_await wait_for(got.wait(), kBound);
+    EXPECT_EQ(message.rfind("Exception in callback ", 0), 0u) << message;
+    EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
+  }());
 }
 
 TEST(Signals, SigintHandlerReplacesTheRunnersCancel) {

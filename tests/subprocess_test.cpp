@@ -130,6 +130,18 @@ Coro<> return_codes() {
 TEST_F(Subprocess, ReturnCodes) { run_real(return_codes()); }
 TEST_F(SubprocessSigchld, ReturnCodes) { run_real(return_codes()); }
 
+// SIGCHLD may go to a worker thread made before the watcher: it is forwarded.
+Coro<> reaps_with_workers() {
+  co_await to_thread([] {});
+  for (int i = 0; i < 5; ++i) {
+    Process p = co_await create_subprocess_exec("true");
+    EXPECT_EQ(co_await wait_for(p.wait(), kBound), 0);
+  }
+}
+
+TEST_F(Subprocess, ReapsWhileExecutorThreadsExist) { run_real(reaps_with_workers()); }
+TEST_F(SubprocessSigchld, ReapsWhileExecutorThreadsExist) { run_real(reaps_with_workers()); }
+
 Coro<> stdin_to_cat_and_back() {
   Process p = co_await create_subprocess_exec("cat", {}, {.stdin = PIPE, .stdout = PIPE});
   CO_ASSERT_TRUE(p.stdin && p.stdout);
