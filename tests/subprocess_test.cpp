@@ -185,6 +185,17 @@ TEST_F(Subprocess, DevnullAndADescriptor) {
   }());
 }
 
+TEST_F(Subprocess, LimitBoundsThePipeReaders) {
+  run_real([]() -> Coro<> {
+    // A 40-byte line through a reader limited to 16 bytes: readline's ValueError.
+    std::vector<std::string> args{"-c", "40", "/dev/zero"};  // named: g++ 12 and literals inside co_await
+    Process p = co_await create_subprocess_exec("head", args, {.stdout = PIPE, .limit = 16});
+    EXPECT_EQ(p.stdout->limit(), 16u);
+    EXPECT_THROW(co_await wait_for(p.stdout->readline(), kBound), ValueError);
+    EXPECT_EQ(co_await wait_for(p.wait(), kBound), 0);
+  }());
+}
+
 TEST_F(Subprocess, CwdAndEnv) {
   run_real([]() -> Coro<> {
     // Options named first: g++ 12 mishandles a string literal converted inside co_await.
