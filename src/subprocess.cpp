@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 
+#include "aio/clock.hpp"
+#include "aio/detail/virtual_time.hpp"
 #include "aio/gather.hpp"
 #include "aio/socket.hpp"
 #include "aio/tasks.hpp"
@@ -48,12 +50,20 @@ std::string py_quote(const std::string& s) { return "'" + s + "'"; }
   }
 }
 
-// The loop's virtual clock must not jump past a child that someone waits for: like an
-// executor call, it is real work in flight.
+// A virtual clock must not jump past a child that someone waits for: like an executor
+// call, it is real work in flight. On the loop's own clock that is an executor job; on
+// the process clock (AIO_CLOCK=virtual) the child also counts as a busy thread.
 struct RealWork {
   EventLoop& loop;
-  explicit RealWork(EventLoop& l) noexcept : loop(l) { loop.executor_job_started(); }
-  ~RealWork() { loop.executor_job_ended(); }
+  const bool process_time = process_clock_is_virtual() && &loop.clock() == process_clock().get();
+  explicit RealWork(EventLoop& l) noexcept : loop(l) {
+    loop.executor_job_started();
+    if (process_time) add_parked_threads(-1);
+  }
+  ~RealWork() {
+    if (process_time) add_parked_threads(1);
+    loop.executor_job_ended();
+  }
   RealWork(const RealWork&) = delete;
   RealWork& operator=(const RealWork&) = delete;
 };

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -268,6 +269,36 @@ TEST_F(Subprocess, AVirtualClockWaitsForTheChild) {
     EXPECT_EQ(co_await wait_for(p.wait(), 5), 0);
   }());
   EXPECT_EQ(vl.now(), 0.0);
+}
+
+// The same on the process clock (AIO_CLOCK=virtual), which is chosen at start: the
+// test runs itself again with it.
+TEST_F(Subprocess, TheVirtualProcessClockWaitsForTheChild) {
+  const char* clock = std::getenv("AIO_CLOCK");
+  if (clock != nullptr && std::string(clock) == "virtual") {
+    double elapsed = -1;
+    aio::run([&elapsed]() -> Coro<> {
+      std::vector<std::string> args{"-c", "1"};
+      Process p = co_await create_subprocess_exec("head", args, {.stdin = PIPE});
+      p.stdin->write("x");
+      EXPECT_EQ(co_await wait_for(p.wait(), 5), 0);
+      elapsed = get_running_loop().time();
+    }());
+    EXPECT_LT(elapsed, 1.0);  // did not jump to the 5 s timeout
+    return;
+  }
+  run_real([]() -> Coro<> {
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe");
+    std::map<std::string, std::string> env{{"AIO_CLOCK", "virtual"}};
+    if (const char* path = std::getenv("PATH")) env["PATH"] = path;
+    SubprocessOptions options{.stdout = PIPE, .stderr = STDOUT};
+    options.env = env;
+    std::vector<std::string> args{"--gtest_filter=Subprocess.TheVirtualProcessClockWaitsForTheChild"};
+    Process p = co_await create_subprocess_exec(self, args, options);
+    auto [out, err] = co_await wait_for(p.communicate(), kBound);
+    EXPECT_EQ(p.returncode(), 0) << *out;
+    EXPECT_NE(out->find("[  PASSED  ] 1 test."), std::string::npos) << *out;
+  }());
 }
 
 TEST_F(Subprocess, ABadDescriptorIsAnOSError) {
