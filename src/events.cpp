@@ -336,6 +336,8 @@ void EventLoop::close() {
     call_exception_handler(ctx);
     t->abandon();
   }
+  // Signal handlers and child watchers go while their descriptors are still watched.
+  if (unix_events_) unix_events_->close();
   for (const detail::TimerEntry& e : timers_) e.target->release();
   timers_.clear();
   for (const detail::TimerEntry& e : due_) e.target->release();

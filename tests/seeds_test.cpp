@@ -2,6 +2,7 @@
 // in the same order, on the virtual clock, in the simulated time the seeds state.
 // Numbers that come from real time or randomness are matched by pattern.
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -576,6 +577,35 @@ TEST(Seeds, S2_Asleep_FiveThreadsSleepSideBySide) {
                        "Sleeping completed in Thread-4 (sync_sleep)", "Sleeping completed in Thread-5 (sync_sleep)",
                        "main program exiting after running for 5.0"});
   EXPECT_DOUBLE_EQ(r.elapsed, 5.0);  // five 5 s sleeps on five threads: 5 s, not 25
+}
+
+// f.exec, f.shell: the child writes to the seed's stdout and may outlive the seed
+// (asyncio does not wait for it either). Read the pipe to EOF, which comes once every
+// writer, the seed and its child, is gone; stderr goes into it too, to show it is empty.
+SeedRun run_seed_to_eof(const std::string& id) {
+  SeedRun run;
+  FILE* p = ::popen(("AIO_CLOCK=virtual " + seed_path(id) + " 2>&1").c_str(), "r");
+  if (p == nullptr) return run;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) run.out.append(buf, n);
+  run.status = ::pclose(p);
+  return run;
+}
+
+TEST(Seeds, F_Exec_EchoRunsAsASubprocess) {
+  SeedRun r = run_seed_to_eof("f_exec");
+  ASSERT_TRUE(r.exited_ok()) << r.out;
+  std::vector<std::string> lines = r.out_lines();
+  std::sort(lines.begin(), lines.end());  // the child and the seed print in either order
+  expect_lines(lines, {"Hello World", "re:subprocess: <Process \\d+>"});
+}
+
+TEST(Seeds, F_Shell_EchoRunsThroughTheShell) {
+  SeedRun r = run_seed_to_eof("f_shell");
+  ASSERT_TRUE(r.exited_ok()) << r.out;
+  std::vector<std::string> lines = r.out_lines();
+  std::sort(lines.begin(), lines.end());
+  expect_lines(lines, {"Hello World", "re:subprocess: <Process \\d+>"});
 }
 
 }  // namespace

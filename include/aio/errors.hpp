@@ -147,6 +147,22 @@ class BrokenPipeError : public ConnectionError {
   using ConnectionError::ConnectionError;
 };
 
+/// A file or program does not exist (ENOENT; Python's FileNotFoundError).
+class FileNotFoundError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// Not allowed (EACCES, EPERM; Python's PermissionError).
+class PermissionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// No such process (ESRCH; Python's ProcessLookupError).
+class ProcessLookupError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
 /// The stream ended before the expected bytes came (asyncio.IncompleteReadError);
 /// `partial` holds what did come, `expected` the size asked for (-1: a separator).
 class IncompleteReadError : public std::runtime_error {

@@ -55,6 +55,15 @@ inline thread_local ThreadState tls_state{};
 /// touching it.
 bool loop_is_alive(const EventLoop* loop);
 
+/// A loop-wide facility of a higher layer, made on first use and closed with the
+/// loop (unix_events.cpp: signal handlers and the child-process watcher).
+class LoopService {
+ public:
+  virtual ~LoopService() = default;
+  /// The loop is closing (after its pending tasks were destroyed).
+  virtual void close() noexcept = 0;
+};
+
 struct TimerEntry {
   std::int64_t when;
   std::uint64_t seq;
@@ -257,6 +266,26 @@ class EventLoop {
   /// earlier would otherwise never reach it. IoWait's await_ready checks this.
   void set_io_waiter(int fd, bool write, detail::IoWaiter* w) noexcept;
 
+  // --- signals (asyncio's unix_events; unix_events.cpp)
+  /// Calls fn(args...) on the loop, as call_soon does, whenever signal `sig` arrives
+  /// (never in signal context); replaces an earlier handler for `sig`. Call it from
+  /// the thread that runs the loop: that thread blocks the signal and reads it from a
+  /// signalfd; other threads forward it there. A SIGINT handler replaces aio::run's
+  /// cancelling of the main task while it is installed. Throws ValueError for an
+  /// invalid signal number, RuntimeError for SIGKILL and SIGSTOP ("sig 9 cannot be
+  /// caught") or a signal another loop handles.
+  template <class F, class... A>
+  void add_signal_handler(int sig, F&& fn, A&&... args) {
+    check_closed();
+    set_signal_handler(sig, new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(
+                                1, std::forward<F>(fn), std::forward<A>(args)...));
+  }
+  /// Removes the handler and restores the disposition `sig` had before it (for
+  /// SIGINT under aio::run: the runner's); returns whether there was one.
+  bool remove_signal_handler(int sig);
+  /// The loop's signal and child-process service (internal; unix_events.cpp).
+  std::unique_ptr<detail::LoopService>& unix_events_slot() noexcept { return unix_events_; }
+
   // --- errors
   using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
   void set_exception_handler(ExceptionHandler handler) { exception_handler_ = std::move(handler); }
@@ -338,6 +367,8 @@ class EventLoop {
   void check_closed() const {
     if (closed_) throw RuntimeError("Event loop is closed");
   }
+  /// Takes the handle's reference (unix_events.cpp).
+  void set_signal_handler(int sig, detail::HandleBase* h);
   void push_threadsafe(detail::HandleBase* h);
   /// Queues h for the loop thread and wakes it; false when the loop is closed.
   bool try_push_threadsafe(detail::HandleBase* h);
@@ -386,6 +417,7 @@ class EventLoop {
   std::atomic<bool> inbox_nonempty_{false};
   std::atomic<bool> interrupted_{false};
   std::function<void()> on_interrupt_;
+  std::unique_ptr<detail::LoopService> unix_events_;  // signals, child processes
 
   std::shared_ptr<Clock> clock_;
   ExceptionHandler exception_handler_;

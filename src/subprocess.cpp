@@ -1,0 +1,251 @@
+// Child processes: spawning with posix_spawn, Process, communicate.
+#include "aio/subprocess.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+
+#include "aio/clock.hpp"
+#include "aio/detail/virtual_time.hpp"
+#include "aio/gather.hpp"
+#include "aio/socket.hpp"
+#include "aio/tasks.hpp"
+#include "unix_events.hpp"
+
+extern char** environ;
+
+namespace aio {
+namespace detail {
+namespace {
+
+// A descriptor closed when it goes out of scope, unless released.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() noexcept { return std::exchange(fd, -1); }
+};
+
+std::string py_quote(const std::string& s) { return "'" + s + "'"; }
+
+// Python's OSError subclasses for a failed spawn, naming the program (or the working
+// directory): "[Errno 2] program 'nosuch': No such file or directory".
+[[noreturn]] void throw_spawn_error(int err, const std::string& what, const std::string& name) {
+  const std::string msg = "[Errno " + std::to_string(err) + "] " + what + " " + py_quote(name);
+  switch (err) {
+    case ENOENT:
+      throw FileNotFoundError(err, msg);
+    case EACCES:
+    case EPERM:
+      throw PermissionError(err, msg);
+    default:
+      throw OSError(err, msg);
+  }
+}
+
+// A virtual clock must not jump past a child that someone waits for: like an executor
+// call, it is real work in flight. On the loop's own clock that is an executor job; on
+// the process clock (AIO_CLOCK=virtual) the child also counts as a busy thread.
+struct RealWork {
+  EventLoop& loop;
+  const bool process_time = process_clock_is_virtual() && &loop.clock() == process_clock().get();
+  explicit RealWork(EventLoop& l) noexcept : loop(l) {
+    loop.executor_job_started();
+    if (process_time) add_parked_threads(-1);
+  }
+  ~RealWork() {
+    if (process_time) add_parked_threads(1);
+    loop.executor_job_ended();
+  }
+  RealWork(const RealWork&) = delete;
+  RealWork& operator=(const RealWork&) = delete;
+};
+
+Coro<std::optional<std::string>> feed_stdin(std::optional<StreamWriter> w, std::optional<std::string> input) {
+  if (!w) co_return std::nullopt;
+  if (input && !input->empty()) {
+    w->write(*input);
+    try {
+      co_await w->drain();
+    } catch (const BrokenPipeError&) {
+      // the child stopped reading: as asyncio, not an error
+    } catch (const ConnectionResetError&) {
+    }
+  }
+  w->close();
+  co_return std::nullopt;
+}
+
+Coro<std::optional<std::string>> read_all(std::optional<StreamReader> r) {
+  if (!r) co_return std::nullopt;
+  co_return co_await r->read();
+}
+
+}  // namespace
+
+Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) {
+  EventLoop& loop = get_running_loop();
+  if (argv.empty() || argv[0].empty()) throw ValueError("the program is empty");
+  if (o.stdin == STDOUT || o.stdout == STDOUT) throw ValueError("STDOUT can only be used for stderr");
+  for (const std::optional<int>* s : {&o.stdin, &o.stdout, &o.stderr}) {
+    if (*s && **s < 0 && **s != PIPE && **s != STDOUT && **s != DEVNULL) {
+      throw ValueError("invalid stream: " + std::to_string(**s));
+    }
+  }
+  UnixEvents& events = UnixEvents::of(loop);
+  events.prepare_spawn();
+
+  // The child's ends (closed here once it has them) and ours.
+  Fd child[3], ours[3], devnull;
+  const std::optional<int>* want[3] = {&o.stdin, &o.stdout, &o.stderr};
+  int source[3] = {-1, -1, -1};
+  for (int i = 0; i < 3; ++i) {
+    if (!*want[i]) continue;
+    const int w = **want[i];
+    if (w == PIPE) {
+      int p[2];
+      if (::pipe2(p, O_CLOEXEC) < 0) throw_os_error(errno, "pipe");
+      child[i].fd = i == 0 ? p[0] : p[1];
+      ours[i].fd = i == 0 ? p[1] : p[0];
+      source[i] = child[i].fd;
+    } else if (w == DEVNULL) {
+      if (devnull.fd < 0) {
+        devnull.fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull.fd < 0) throw_os_error(errno, "open '/dev/null'");
+      }
+      source[i] = devnull.fd;
+    } else if (w >= 0) {
+      source[i] = w;
+    }
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  struct Cleanup {
+    posix_spawn_file_actions_t& a;
+    posix_spawnattr_t& b;
+    ~Cleanup() {
+      posix_spawn_file_actions_destroy(&a);
+      posix_spawnattr_destroy(&b);
+    }
+  } cleanup{actions, attr};
+  for (int i = 0; i < 3; ++i) {
+    if (source[i] < 0) continue;
+    if (const int r = posix_spawn_file_actions_adddup2(&actions, source[i], i); r != 0) {
+      throw_os_error(r, "invalid file descriptor " + std::to_string(source[i]) + " for the child's fd " + std::to_string(i));
+    }
+  }
+  if (o.stderr == STDOUT) posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (o.cwd) {
+    if (const int r = posix_spawn_file_actions_addchdir_np(&actions, o.cwd->c_str()); r != 0) {
+      throw_spawn_error(r, "cwd", *o.cwd);
+    }
+  }
+
+  // No signal blocked, and default dispositions for what we ignore or handle (an
+  // exec resets caught signals, not ignored ones).
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  defaults = events.handled();
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGXFSZ);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (o.env) {
+    for (const auto& [k, v] : *o.env) env_strings.push_back(k + "=" + v);
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+  pid_t pid = -1;
+  // glibc's posix_spawn reports the child's exec (or chdir) error.
+  const bool search = argv[0].find('/') == std::string::npos;
+  const int err = (search ? ::posix_spawnp : ::posix_spawn)(&pid, argv[0].c_str(), &actions, &attr, args.data(),
+                                                            o.env ? envp.data() : environ);
+  if (err != 0) {
+    if (o.cwd && ::access(o.cwd->c_str(), X_OK) != 0) throw_spawn_error(err, "cwd", *o.cwd);
+    throw_spawn_error(err, "program", argv[0]);
+  }
+
+  auto c = std::make_shared<ChildProcess>();
+  c->loop = &loop;
+  c->pid = pid;
+  events.watch_child(c);
+
+  std::optional<StreamWriter> in;
+  std::optional<StreamReader> out, errs;
+  if (ours[0].fd >= 0) in = open_stream(Socket::from_fd(ours[0].release()), o.limit).second;
+  if (ours[1].fd >= 0) out = open_stream(Socket::from_fd(ours[1].release()), o.limit).first;
+  if (ours[2].fd >= 0) errs = open_stream(Socket::from_fd(ours[2].release()), o.limit).first;
+  co_return Process(std::move(c), std::move(in), std::move(out), std::move(errs));
+}
+
+}  // namespace detail
+
+Process::Process(std::shared_ptr<detail::ChildProcess> child, std::optional<StreamWriter> in,
+                 std::optional<StreamReader> out, std::optional<StreamReader> err) noexcept
+    : stdin(std::move(in)), stdout(std::move(out)), stderr(std::move(err)), c_(std::move(child)) {}
+
+int Process::pid() const noexcept { return c_->pid; }
+std::optional<int> Process::returncode() const noexcept { return c_->returncode; }
+std::string Process::repr() const { return "<Process " + std::to_string(c_->pid) + ">"; }
+
+Coro<int> Process::wait() {
+  auto c = c_;
+  if (c->returncode) co_return *c->returncode;
+  if (c->abandoned) throw RuntimeError("Event loop is closed");
+  Future<int> f = c->loop->create_future<int>();
+  c->waiters.push_back(f);
+  detail::RealWork busy(*c->loop);
+  co_return co_await f;
+}
+
+Coro<std::pair<std::optional<std::string>, std::optional<std::string>>> Process::communicate(
+    std::optional<std::string> input) {
+  Process self = *this;
+  detail::RealWork busy(*c_->loop);
+  auto results = co_await gather(detail::feed_stdin(self.stdin, std::move(input)), detail::read_all(self.stdout),
+                                 detail::read_all(self.stderr));
+  co_await self.wait();
+  co_return std::pair{std::move(std::get<1>(results)), std::move(std::get<2>(results))};
+}
+
+void Process::send_signal(int sig) {
+  if (c_->returncode) return;  // reaped: asyncio ignores it too
+  if (c_->abandoned) throw ProcessLookupError(ESRCH, "[Errno 3] No such process");
+  // Not reaped yet, so the pid cannot have been reused.
+  if (::kill(c_->pid, sig) < 0) {
+    const int err = errno;
+    if (err == ESRCH) throw ProcessLookupError(err, "[Errno 3] No such process");
+    detail::throw_os_error(err, "kill(" + std::to_string(c_->pid) + ", " + std::to_string(sig) + ")");
+  }
+}
+
+void Process::terminate() { send_signal(SIGTERM); }
+void Process::kill() { send_signal(SIGKILL); }
+
+Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions options) {
+  args.insert(args.begin(), std::move(program));
+  return detail::spawn_process(std::move(args), std::move(options));
+}
+
+Coro<Process> create_subprocess_shell(std::string cmd, SubprocessOptions options) {
+  return detail::spawn_process({"/bin/sh", "-c", std::move(cmd)}, std::move(options));
+}
+
+}  // namespace aio
