@@ -1,5 +1,5 @@
 // A peer program for tests against real programs (python3, socat): started with
-// posix_spawn, its stdout read line by line, ended by its PID (SIGKILL) when the object
+// posix_spawn, its stdout (and, when asked, its stderr) read line by line, ended by its PID (SIGKILL) when the object
 // goes. The child gets SIGPIPE's default action back (the loop ignores it, and an
 // ignored signal stays ignored across exec).
 #pragma once
@@ -23,12 +23,13 @@ namespace aio::test {
 
 class PeerProcess {
  public:
-  explicit PeerProcess(std::vector<std::string> argv) {
+  explicit PeerProcess(std::vector<std::string> argv, bool capture_stderr = false) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
     posix_spawn_file_actions_t actions;
     ::posix_spawn_file_actions_init(&actions);
     ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    if (capture_stderr) ::posix_spawn_file_actions_adddup2(&actions, out[1], 2);
     posix_spawnattr_t attr;
     ::posix_spawnattr_init(&attr);
     sigset_t defaults;
