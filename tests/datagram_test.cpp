@@ -336,7 +336,10 @@ TEST(DatagramProtocol, EchoServerWithAPythonClient) {
         "    s.sendto(m, ('127.0.0.1', " + std::to_string(port) + "))\n"
         "    print(s.recvfrom(100)[0].decode(), flush=True)\n";
     test::PeerProcess python({"python3", "-c", client});
-    auto read_two = [&python] { return python.read_line() + "," + python.read_line(); };
+    auto read_two = [&python] {
+      std::string first = python.read_line();
+      return first + "," + python.read_line();
+    };
     EXPECT_EQ(co_await to_thread(read_two), "first,second");
     transport.close();
   };
