@@ -279,8 +279,10 @@ class DatagramTransportState final : public std::enable_shared_from_this<Datagra
       if (addr && *addr != *address_) throw ValueError("Invalid address: must be None or " + address_->str());
       addr = address_;
     }
-    if (conn_lost_ > 0 && address_) {
-      ++conn_lost_;  // asyncio drops it (and logs after a few)
+    if (conn_lost_ > 0) {
+      // asyncio drops it when a remote address was given (and logs after a few); its
+      // other transports fail on the socket they no longer have. Dropped here too.
+      ++conn_lost_;
       return;
     }
     if (buffer_.empty()) {

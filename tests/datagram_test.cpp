@@ -488,6 +488,33 @@ TEST(DatagramProtocol, AnExceptionFromDatagramReceivedGoesToTheHandlerAndReading
   aio::run(main_());
 }
 
+TEST(DatagramProtocol, AnEndpointLeftOpenIsClosedWithTheLoop) {
+  std::weak_ptr<Recorder> kept;
+  auto main_ = [&kept]() -> Coro<> {
+    auto factory = [] { return std::make_shared<Recorder>(); };
+    auto [transport, protocol] =
+        co_await create_datagram_endpoint(get_running_loop(), factory, HostPort{"127.0.0.1", 0}, std::nullopt);
+    kept = protocol;  // the protocol holds the transport, the transport the protocol
+  };
+  aio::run(main_());
+  // The loop's close let go of both (LeakSanitizer checks the rest).
+  EXPECT_TRUE(kept.expired());
+}
+
+TEST(DatagramProtocol, SendtoAfterCloseIsDropped) {
+  auto main_ = []() -> Coro<> {
+    auto factory = [] { return std::make_shared<Recorder>(); };
+    auto [transport, protocol] =
+        co_await create_datagram_endpoint(get_running_loop(), factory, HostPort{"127.0.0.1", 0}, std::nullopt);
+    const SockAddr self = transport.sockname();
+    transport.close();
+    co_await wait_for(protocol->lost.wait(), kBound);
+    transport.sendto("late", self);
+    EXPECT_EQ(protocol->events, (std::vector<std::string>{"connection_made", "connection_lost(None)"}));
+  };
+  aio::run(main_());
+}
+
 TEST(DatagramProtocol, WithoutAddressesTheFamilyIsRequired) {
   auto main_ = []() -> Coro<> {
     auto factory = [] { return std::make_shared<Recorder>(); };

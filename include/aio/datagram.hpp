@@ -100,7 +100,8 @@ class DatagramTransport {
 
   /// Sends at once when the socket takes it, else buffers (never blocks). `addr` must
   /// be empty or the remote address when one was given (ValueError). A failure is
-  /// passed to the protocol's error_received; an empty datagram is not sent (3.12).
+  /// passed to the protocol's error_received; an empty datagram is not sent (3.12),
+  /// nor one given after close() or abort().
   void sendto(std::string_view data, std::optional<SockAddr> addr = std::nullopt);
   /// Stops reading; connection_lost(null) follows once the buffer is sent.
   void close();
