@@ -367,6 +367,32 @@ Coro<void> protocol_refused(std::string host) {
 TEST(DatagramProtocol, ConnectedToAClosedPortGetsErrorReceivedOverIPv4) { aio::run(protocol_refused("127.0.0.1")); }
 TEST(DatagramProtocol, ConnectedToAClosedPortGetsErrorReceivedOverIPv6) { aio::run(protocol_refused("::1")); }
 
+TEST(DatagramProtocol, AllowBroadcastSetsSoBroadcastAndTheRemoteIsTheDefaultDestination) {
+  auto main_ = []() -> Coro<> {
+    EchoPeer peer("127.0.0.1");
+    auto factory = [] { return std::make_shared<Recorder>(); };
+    DatagramOptions options;
+    options.allow_broadcast = true;
+    // Loopback only: the option is checked, never used on a broadcast address.
+    auto [transport, protocol] = co_await create_datagram_endpoint(get_running_loop(), factory, std::nullopt,
+                                                                   HostPort{"127.0.0.1", peer.port}, options);
+    int on = 0;
+    socklen_t len = sizeof on;
+    CO_ASSERT_TRUE(::getsockopt(transport.fileno(), SOL_SOCKET, SO_BROADCAST, &on, &len) == 0);
+    EXPECT_EQ(on, 1);
+    EXPECT_FALSE(transport.peername().has_value());  // not connected, as asyncio
+    EXPECT_THROW(transport.sendto("x", SockAddr("127.0.0.1", peer.port == 1 ? 2 : 1)), ValueError);
+    transport.sendto("to the default");
+    co_await wait_for(protocol->got.wait(), kBound);
+    CO_ASSERT_TRUE(protocol->received.size() == 1);
+    EXPECT_EQ(protocol->received[0].first, "to the default");
+    EXPECT_EQ(protocol->received[0].second, SockAddr("127.0.0.1", peer.port));
+    transport.close();
+    co_await wait_for(protocol->lost.wait(), kBound);
+  };
+  aio::run(main_());
+}
+
 // A Unix datagram socketpair whose other end reads only when told: its queue fills,
 // so sends would block and the transport buffers.
 TEST(DatagramProtocol, SendtoBuffersWhenTheSocketWouldBlockAndFlowControlFollows) {
