@@ -2,6 +2,7 @@
 // DatagramProtocol), against python3 as the peer on 127.0.0.1 and ::1. These run on
 // the real clock (a peer is real); timeouts only bound a hang. Nothing is ever sent to
 // a non-loopback address.
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,11 @@ Coro<void> refused(std::string host) {
   const int port = closed_port(host.c_str());
   DatagramSocket s = co_await open_datagram_endpoint(std::nullopt, HostPort{host, port});
   co_await s.send("anyone?");  // the kernel answers with ICMP port unreachable
+  // Let the loop's epoll report the error before we take it: the case where a later
+  // wait could spin.
+  pollfd p{s.fileno(), 0, 0};
+  CO_ASSERT_TRUE(::poll(&p, 1, 20000) == 1 && (p.revents & POLLERR) != 0);
+  co_await sleep(0);
   try {
     (void)co_await wait_for(s.recv(), kBound);
     ADD_FAILURE() << "received";
