@@ -66,9 +66,10 @@ struct DatagramOptions {
   bool allow_broadcast = false;
 };
 
-/// The user's side of a datagram endpoint (asyncio.DatagramProtocol). Every method is
-/// called from the loop; an exception leaving one goes to the loop's exception handler
-/// ("Exception in callback ...").
+/// The user's side of a datagram endpoint (asyncio.DatagramProtocol). The methods are
+/// called from the loop's callbacks, except error_received for a send that fails at
+/// once, which sendto() calls before it returns (as asyncio). An exception leaving a
+/// callback goes to the loop's exception handler ("Exception in callback ...").
 class DatagramProtocol {
  public:
   virtual ~DatagramProtocol() = default;
@@ -191,7 +192,8 @@ class DatagramSocket {
   Coro<std::pair<std::string, SockAddr>> recvfrom(std::size_t bufsize = 65536);
   Coro<std::string> recv(std::size_t bufsize = 65536);
   /// Sends one datagram to `addr`; returns the bytes sent. Waits only when the
-  /// kernel's buffer is full.
+  /// kernel's buffer is full. Cancellation: a call that raises CancelledError sent
+  /// nothing. Throws the OSError of the send, naming the address.
   Coro<std::size_t> sendto(std::string data, SockAddr addr);
   /// Sends to the remote address (connected, or the default given with allow_broadcast).
   Coro<std::size_t> send(std::string data);
