@@ -5,12 +5,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "support/aio_test.hpp"
+#include "support/peer_process.hpp"
 
 namespace aio {
 namespace {
@@ -574,6 +577,277 @@ TEST(Streams, OutOfDescriptorsOnAcceptTheServerWaitsAndGoesOn) {
   ::setrlimit(RLIMIT_NOFILE, &lim);
   aio::run(main_());
   ::setrlimit(RLIMIT_NOFILE, &old);
+}
+
+// --- streams against real peers: socat as the echo peer, python3 for the rest
+
+// socat echoing one connection on 127.0.0.1: it picks a free port (TCP-LISTEN:0) and
+// says which on stderr ("listening on AF=2 127.0.0.1:PORT", with -d -d). `-t 30`: after
+// our EOF it still passes on what cat echoes, up to 30 s.
+struct SocatEcho {
+  test::PeerProcess process{{"socat", "-d", "-d", "-t", "30", "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr", "EXEC:cat"},
+                            true};
+  int port = 0;
+  SocatEcho() {
+    for (int i = 0; i < 20 && port == 0; ++i) {
+      const std::string line = process.read_line();
+      if (const auto at = line.find("listening on AF=2 127.0.0.1:"); at != std::string::npos) {
+        port = std::stoi(line.substr(at + 28));
+      }
+    }
+    if (port == 0) throw std::runtime_error("socat did not say where it listens");
+  }
+};
+
+// python3 listening on 127.0.0.1 (its port on the first line of stdout), then running
+// `body` with the accepted connection `c`.
+std::unique_ptr<test::PeerProcess> python_peer(const std::string& body, int* port) {
+  const std::string script =
+      "import socket, sys, time\n"
+      "l = socket.socket()\n"
+      "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n"
+      "l.bind(('127.0.0.1', 0))\n"
+      "l.listen(1)\n"
+      "print(l.getsockname()[1], flush=True)\n"
+      "c, _ = l.accept()\n" +
+      body;
+  auto p = std::make_unique<test::PeerProcess>(std::vector<std::string>{"python3", "-c", script});
+  *port = std::stoi(p->read_line());
+  return p;
+}
+
+// A slow reader: 4 KiB at a time with a pause, until EOF; then prints the byte count
+// and the sum of the bytes mod 2**32.
+const char* const kSlowSink =
+    "n = 0\n"
+    "total = 0\n"
+    "while True:\n"
+    "    d = c.recv(4096)\n"
+    "    if not d:\n"
+    "        break\n"
+    "    n += len(d)\n"
+    "    total = (total + sum(d)) % 2**32\n"
+    "    time.sleep(0.0005)\n"
+    "print(n, total, flush=True)\n";
+
+// Loopback's kernel buffers grow to megabytes: keep ours small, so that what the peer
+// has not read yet stays in the writer's buffer, where drain sees it.
+void small_send_buffer(const StreamWriter& writer) {
+  const int size = 4096;
+  ::setsockopt(writer.fileno(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+std::string pattern(std::size_t n, std::size_t seed) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 7 + seed) % 251);
+  return s;
+}
+
+std::uint32_t byte_sum(const std::string& s, std::uint32_t acc = 0) {
+  for (unsigned char c : s) acc += c;
+  return acc;
+}
+
+TEST(StreamsWithSocat, EchoesAFewMiBWithDrain) {
+  auto main_ = []() -> Coro<> {
+    SocatEcho socat;
+    auto [reader, writer] = co_await open_connection("127.0.0.1", socat.port);
+    const std::size_t total = 4u << 20;
+    const std::string data = pattern(total, 3);
+    auto receive = [](StreamReader r, std::size_t n) -> Coro<std::string> { co_return co_await r.readexactly(n); };
+    Task<std::string> echoed = create_task(receive(reader, total));
+    for (std::size_t off = 0; off < total; off += 65536) {
+      writer.write(std::string_view(data).substr(off, 65536));
+      co_await wait_for(writer.drain(), kBound);
+      EXPECT_LE(writer.get_write_buffer_size(), 64u * 1024);
+    }
+    std::string got = co_await wait_for(echoed, kBound);
+    EXPECT_EQ(got.size(), total);
+    EXPECT_TRUE(got == data) << "the echo differs";
+    writer.write_eof();
+    EXPECT_EQ(co_await wait_for(reader.read(), kBound), "");  // socat closes after cat's EOF
+    EXPECT_TRUE(reader.at_eof());
+    writer.close();
+    co_await wait_for(writer.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsWithSocat, HalfCloseThenEverythingEchoedUntilEof) {
+  auto main_ = []() -> Coro<> {
+    SocatEcho socat;
+    auto [reader, writer] = co_await open_connection("127.0.0.1", socat.port);
+    // More than the kernel buffers hold while nobody reads: write() keeps the rest, and
+    // write_eof() waits for it to go out.
+    const std::string data = pattern(3u << 20, 11);
+    writer.write(data);
+    writer.write_eof();
+    EXPECT_TRUE(writer.can_write_eof());
+    std::string got = co_await wait_for(reader.read(), kBound);
+    EXPECT_EQ(got.size(), data.size());
+    EXPECT_TRUE(got == data) << "the echo differs";
+    EXPECT_TRUE(reader.at_eof());
+    EXPECT_EQ(writer.get_write_buffer_size(), 0u);
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsWithPython, ResetByPeerMidReadRaisesConnectionResetError) {
+  auto main_ = []() -> Coro<> {
+    int port = 0;
+    // Once we are connected (our "go" came), sends a little, then closes with
+    // SO_LINGER 0: the kernel sends RST. (A reset before sock_connect saw the
+    // connection would fail the connect, as in asyncio.)
+    auto peer = python_peer(
+        "import struct\n"
+        "c.recv(2)\n"
+        "c.sendall(b'partial')\n"
+        "c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+        "c.close()\n"
+        "time.sleep(30)\n",
+        &port);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    writer.write("go");
+    try {
+      (void)co_await wait_for(reader.readexactly(100), kBound);
+      ADD_FAILURE() << "no error";
+    } catch (const ConnectionResetError& e) {
+      EXPECT_EQ(e.code().value(), ECONNRESET);
+    } catch (const IncompleteReadError& e) {
+      ADD_FAILURE() << "EOF instead of a reset, partial " << e.partial;
+    }
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsWithPython, ASlowReaderKeepsTheWriterBufferBounded) {
+  auto main_ = []() -> Coro<> {
+    int port = 0;
+    auto peer = python_peer(kSlowSink, &port);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    small_send_buffer(writer);
+    const std::size_t chunk = 16384;
+    const std::size_t high = 64 * 1024;
+    std::uint32_t sum = 0;
+    std::size_t written = 0;
+    std::size_t waited = 0;  // drains that had to wait
+    std::size_t most = 0;
+    for (std::size_t i = 0; i < 96; ++i) {  // 1.5 MiB
+      const std::string data = pattern(chunk, i);
+      writer.write(data);
+      written += data.size();
+      sum = byte_sum(data, sum);
+      most = std::max(most, writer.get_write_buffer_size());
+      if (writer.get_write_buffer_size() > high) ++waited;
+      co_await wait_for(writer.drain(), kBound);
+      EXPECT_LE(writer.get_write_buffer_size(), high);  // drain returned at or below the mark
+    }
+    EXPECT_GT(waited, 0u) << "drain never had to wait: the reader was not slow";
+    EXPECT_LE(most, high + chunk);  // the high-water mark plus one write
+    writer.write_eof();
+    auto report = [&peer] { return peer->read_line(); };
+    const std::string line = co_await to_thread(report);
+    EXPECT_EQ(line, std::to_string(written) + " " + std::to_string(sum));
+    writer.close();
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsWithPython, APeerThatClosesWhileWeWriteGivesAConnectionErrorFromDrain) {
+  auto main_ = []() -> Coro<> {
+    int port = 0;
+    // Reads a few bytes and closes with data unread: the kernel answers with RST.
+    auto peer = python_peer("c.recv(10)\nc.close()\ntime.sleep(30)\n", &port);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    const std::string chunk(65536, 'w');
+    int err = 0;
+    bool connection_error = false;
+    std::string what;
+    for (std::size_t written = 0; written < (std::size_t{256} << 20) && err == 0; written += chunk.size()) {
+      writer.write(chunk);
+      try {
+        co_await wait_for(writer.drain(), kBound);
+      } catch (const OSError& e) {
+        err = e.code().value();
+        what = e.what();
+        connection_error = dynamic_cast<const BrokenPipeError*>(&e) != nullptr ||
+                           dynamic_cast<const ConnectionResetError*>(&e) != nullptr;
+      }
+    }
+    EXPECT_TRUE(err == EPIPE || err == ECONNRESET) << what;
+    EXPECT_TRUE(connection_error) << "not BrokenPipeError/ConnectionResetError: " << what;
+    // Writing on is harmless (asyncio drops it), and drain keeps reporting the error.
+    writer.write("more");
+    EXPECT_THROW(co_await writer.drain(), ConnectionError);
+    writer.close();
+    co_await wait_for(writer.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsWithPython, ACancelledDrainLosesNoByteWritten) {
+  auto main_ = []() -> Coro<> {
+    int port = 0;
+    auto peer = python_peer(kSlowSink, &port);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    small_send_buffer(writer);
+    std::uint32_t sum = 0;
+    std::size_t written = 0;
+    int cancelled = 0;
+    for (std::size_t i = 0; i < 48; ++i) {
+      const std::string data = pattern(32768, i + 100);
+      writer.write(data);
+      written += data.size();
+      sum = byte_sum(data, sum);
+      try {
+        co_await wait_for(writer.drain(), 0.001);  // cancelled while it waits
+      } catch (const TimeoutError&) {
+        ++cancelled;
+      }
+    }
+    EXPECT_GT(cancelled, 0);
+    writer.write_eof();  // after everything buffered
+    auto report = [&peer] { return peer->read_line(); };
+    const std::string line = co_await to_thread(report);
+    EXPECT_EQ(line, std::to_string(written) + " " + std::to_string(sum));
+    writer.close();
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsErrors, ConnectionRefusedNamesTheAddress) {
+  auto main_ = []() -> Coro<> {
+    int port;
+    {
+      Socket s(AF_INET, SOCK_STREAM);
+      s.bind(SockAddr("127.0.0.1", 0));
+      port = s.getsockname().port();
+    }
+    try {
+      (void)co_await open_connection("127.0.0.1", port);
+      ADD_FAILURE() << "connected";
+    } catch (const ConnectionRefusedError& e) {
+      EXPECT_EQ(e.code().value(), ECONNREFUSED);
+      EXPECT_NE(std::string(e.what()).find("('127.0.0.1', " + std::to_string(port) + ")"), std::string::npos)
+          << e.what();
+    }
+  };
+  aio::run(main_());
+}
+
+TEST(StreamsErrors, ANameThatDoesNotResolveRaisesGaierrorNamingHostAndPort) {
+  auto main_ = []() -> Coro<> {
+    try {
+      (void)co_await open_connection("no-such-host.invalid", 4321);
+      ADD_FAILURE() << "connected";
+    } catch (const gaierror& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("no-such-host.invalid"), std::string::npos) << what;
+      EXPECT_NE(what.find("4321"), std::string::npos) << what;
+      EXPECT_NE(e.eai(), 0);
+    }
+  };
+  aio::run(main_());
 }
 
 }  // namespace

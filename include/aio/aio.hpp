@@ -5,6 +5,7 @@
 #include "aio/clock.hpp"        // loop clocks, the virtual clock, aio::time
 #include "aio/contextlib.hpp"   // async_with
 #include "aio/coro.hpp"         // Coro<T>
+#include "aio/datagram.hpp"     // create_datagram_endpoint, DatagramTransport, DatagramSocket
 #include "aio/errors.hpp"       // CancelledError, TimeoutError, ...
 #include "aio/events.hpp"       // EventLoop, Handle, get_running_loop, ...
 #include "aio/futures.hpp"      // Future<T>
