@@ -33,19 +33,10 @@ int watch(EventLoop& loop, Socket& sock) {
   return fd;
 }
 
-// A receive found the socket drained: the next wait needs a new edge. The loop keeps
-// a descriptor readable for good once epoll reported an error on it (right for a
-// stream, whose error or EOF stays), but a datagram socket's error (an ICMP "port
-// unreachable", ECONNREFUSED) is gone once a call has returned it: then watch the
-// descriptor afresh, else every later wait would return at once and spin. Whoever
-// waits to write is woken by that and tries again.
-void drained_for_reading(EventLoop& loop, int fd) {
-  loop.clear_io_ready(fd, false);
-  if (!loop.io_ready(fd, false)) return;
-  loop.detach_io(fd);
-  loop.attach_io(fd);
-  loop.clear_io_ready(fd, false);  // an edge pending now is reported again by epoll
-}
+// A receive found the socket drained: the next wait needs a new edge. (A datagram
+// socket's error, such as an ICMP "port unreachable", is an edge too, not a hang-up:
+// the loop does not keep it readable once a call has returned the error.)
+void drained_for_reading(EventLoop& loop, int fd) { loop.clear_io_ready(fd, false); }
 
 // The OSError Python raises for `err`, as an object for error_received.
 template <class F>

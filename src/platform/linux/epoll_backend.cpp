@@ -132,7 +132,9 @@ class EpollBackend final : public Backend {
       const bool r = (ev.events & (EPOLLIN | EPOLLRDHUP)) != 0 || (err && (have & EPOLLIN));
       const bool w = (ev.events & EPOLLOUT) != 0 || (err && (have & EPOLLOUT));
       if (r || w) {
-        on_event(ev.data.fd, r, w, err || (ev.events & EPOLLRDHUP) != 0);
+        // Hang-up and EOF stay; an error alone may not (a datagram socket's ICMP error
+        // is gone once a call returned it), so it is an edge like any other.
+        on_event(ev.data.fd, r, w, (ev.events & (EPOLLHUP | EPOLLRDHUP)) != 0);
         ++count;
       }
     }
