@@ -29,6 +29,7 @@
 #include "aio/coro.hpp"
 #include "aio/futures.hpp"
 #include "aio/socket.hpp"
+#include "aio/ssl.hpp"
 
 namespace aio {
 
@@ -101,6 +102,21 @@ class StreamWriter {
   SockAddr sockname() const;
   int fileno() const noexcept;
 
+  /// Upgrades the open connection to TLS in place (asyncio 3.11's start_tls): drains,
+  /// then runs the handshake (the client side, or the server side on a connection
+  /// start_server accepted). Reader and writer go on, encrypted. ConnectionAbortedError
+  /// when it takes longer than ssl_handshake_timeout seconds.
+  Coro<void> start_tls(SSLContext ctx, std::string server_hostname = "", double ssl_handshake_timeout = 60.0,
+                       double ssl_shutdown_timeout = 30.0);
+  /// The TLS details (get_extra_info("ssl_object"), "peercert", "cipher"); empty or
+  /// nullopt on a plain connection. The peer's certificate is there even when it was
+  /// not verified.
+  bool is_tls() const noexcept;
+  std::string ssl_version() const;
+  std::optional<CipherInfo> cipher() const;
+  std::optional<PeerCertificate> peercert() const;
+  std::string selected_alpn_protocol() const;
+
  private:
   std::shared_ptr<detail::StreamState> s_;
 };
@@ -139,6 +155,13 @@ struct ConnectionOptions {
   std::optional<std::pair<std::string, int>> local_addr{};
   /// Happy Eyeballs delay between attempts (RFC 8305 says 0.25 s); none: one by one.
   std::optional<double> happy_eyeballs_delay = 0.25;
+  /// TLS: a context, or true for create_default_context().
+  SSLOption ssl{};
+  /// The name to send (SNI) and check; default: the host connected to.
+  std::string server_hostname{};
+  double ssl_handshake_timeout = 60.0;
+  /// How long close() waits for the close_notify to go out before it aborts.
+  double ssl_shutdown_timeout = 30.0;
 };
 
 struct ServerOptions {
@@ -148,6 +171,11 @@ struct ServerOptions {
   std::optional<bool> reuse_address{};  // default: true on Unix, as asyncio
   bool reuse_port = false;
   bool start_serving = true;
+  /// TLS: a server context (with its certificate); each connection's handshake runs
+  /// before the handler, and a failed one goes to the loop's exception handler.
+  SSLOption ssl{};
+  double ssl_handshake_timeout = 60.0;
+  double ssl_shutdown_timeout = 30.0;
 };
 
 /// Connects to host:port (a name is resolved; every address is tried).
