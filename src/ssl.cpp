@@ -270,7 +270,9 @@ TlsSession::TlsSession(const SSLContext& ctx, bool server_side, const std::strin
   if (server_hostname.empty()) return;
   const bool ip = is_ip_address(server_hostname);
   // As Python: SNI for names only; the host (or address) checked when asked to.
-  if (!ip) SSL_set_tlsext_host_name(ssl, server_hostname.c_str());
+  if (!ip) {
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(server_hostname.c_str()));
+  }
   if (ctx.check_hostname()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

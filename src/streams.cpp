@@ -772,20 +772,23 @@ Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& o
 
 namespace {
 
-void check_ssl_options(const ConnectionOptions& options) {
+// The client's context, taken when open_connection is called (the options only refer to it).
+std::optional<SSLContext> client_ssl(const ConnectionOptions& options) {
   if (!options.ssl && !options.server_hostname.empty()) throw ValueError("server_hostname is only meaningful with ssl");
+  if (!options.ssl) return std::nullopt;
+  return options.ssl.context() ? *options.ssl.context() : create_default_context();
 }
 
-Coro<void> client_tls(StreamWriter& writer, const ConnectionOptions& options, std::string hostname) {
-  SSLContext ctx = options.ssl.context() ? *options.ssl.context() : create_default_context();
-  co_await writer.start_tls(std::move(ctx), std::move(hostname), options.ssl_handshake_timeout,
-                            options.ssl_shutdown_timeout);
+Coro<void> client_tls(StreamWriter& writer, SSLContext ctx, std::string hostname, const ConnectionOptions& options) {
+  Coro<void> handshake = writer.start_tls(std::move(ctx), std::move(hostname), options.ssl_handshake_timeout,
+                                          options.ssl_shutdown_timeout);
+  co_await std::move(handshake);
 }
 
 }  // namespace
 
-Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
-  check_ssl_options(options);
+Coro<std::pair<StreamReader, StreamWriter>> open_connection_coro(std::string host, int port, ConnectionOptions options,
+                                                                 std::optional<SSLContext> tls, std::string hostname) {
   std::vector<AddrInfo> infos;
   try {
     infos.push_back(AddrInfo{0, SOCK_STREAM, 0, {}, SockAddr(host, port)});  // a numeric host needs no resolver
@@ -798,24 +801,21 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
   }
   Socket sock = co_await connect_any(std::move(infos), options, host, port);
   auto streams = open_stream(std::move(sock), options.limit);
-  if (options.ssl) {
-    co_await client_tls(streams.second, options, options.server_hostname.empty() ? host : options.server_hostname);
+  if (tls) {
+    if (hostname.empty()) hostname = host;
+    co_await client_tls(streams.second, *tls, std::move(hostname), options);
   }
   co_return streams;
 }
 
-Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {
-  check_ssl_options(options);
-  // As asyncio: a Unix socket has no host name to check unless one is given.
-  if (options.ssl && options.server_hostname.empty()) {
-    const auto& ctx = options.ssl.context();
-    if (!ctx || ctx->check_hostname()) throw ValueError("you have to pass server_hostname when using ssl");
-  }
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection_coro(std::string path, ConnectionOptions options,
+                                                                      std::optional<SSLContext> tls,
+                                                                      std::string hostname) {
   Socket sock(AF_UNIX, SOCK_STREAM);
   const SockAddr address = SockAddr::unix_path(path);
   co_await get_running_loop().sock_connect(sock, address);
   auto streams = open_stream(std::move(sock), options.limit);
-  if (options.ssl) co_await client_tls(streams.second, options, options.server_hostname);
+  if (tls) co_await client_tls(streams.second, *tls, std::move(hostname), options);
   co_return streams;
 }
 
@@ -885,7 +885,9 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
       // A failed handshake drops this connection only; the handler never sees it.
       bool failed = false;
       try {
-        co_await StreamWriter(s).start_tls(*ssl, "", handshake_timeout, shutdown_timeout);
+        StreamWriter writer(s);
+        Coro<void> handshake = writer.start_tls(*ssl, std::string(), handshake_timeout, shutdown_timeout);
+        co_await std::move(handshake);
       } catch (const std::exception&) {
         ExceptionContext ctx;
         ctx.message = "SSL handshake failed";
@@ -992,16 +994,23 @@ int Server::port() const {
 
 namespace {
 
-std::shared_ptr<Server::State> new_server(Server::Handler handler, const ServerOptions& options) {
+// The server's context, taken when start_server is called.
+std::optional<SSLContext> server_ssl(const ServerOptions& options) {
+  if (!options.ssl) return std::nullopt;
+  if (!options.ssl.context()) throw ValueError("ssl=true needs a context for a server: pass an SSLContext");
+  if (options.ssl.context()->protocol() != PROTOCOL_TLS_SERVER) {
+    throw ValueError("the server's SSLContext must be PROTOCOL_TLS_SERVER");
+  }
+  return *options.ssl.context();
+}
+
+std::shared_ptr<Server::State> new_server(Server::Handler handler, const ServerOptions& options,
+                                          std::optional<SSLContext> ssl) {
   auto s = std::make_shared<Server::State>();
   s->loop = &get_running_loop();
   s->handler = std::move(handler);
   s->limit = options.limit;
-  if (options.ssl) {
-    if (!options.ssl.context()) throw ValueError("ssl=true needs a context for a server: pass an SSLContext");
-    if (options.ssl.context()->protocol() != PROTOCOL_TLS_SERVER) throw ValueError("the server's SSLContext must be PROTOCOL_TLS_SERVER");
-    s->ssl = options.ssl.context();
-  }
+  s->ssl = std::move(ssl);
   s->ssl_handshake_timeout = options.ssl_handshake_timeout;
   s->ssl_shutdown_timeout = options.ssl_shutdown_timeout;
   return s;
@@ -1009,8 +1018,9 @@ std::shared_ptr<Server::State> new_server(Server::Handler handler, const ServerO
 
 }  // namespace
 
-Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options) {
-  auto s = new_server(std::move(handler), options);
+Coro<Server> start_server_coro(Server::Handler handler, std::string host, int port, ServerOptions options,
+                               std::optional<SSLContext> ssl) {
+  auto s = new_server(std::move(handler), options, std::move(ssl));
   std::vector<AddrInfo> infos;
   if (host.empty()) {
     infos.push_back(AddrInfo{AF_INET, SOCK_STREAM, 0, {}, SockAddr("0.0.0.0", port)});
@@ -1035,8 +1045,9 @@ Coro<Server> start_server(Server::Handler handler, std::string host, int port, S
   co_return Server(std::move(s));
 }
 
-Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
-  auto s = new_server(std::move(handler), options);
+Coro<Server> start_unix_server_coro(Server::Handler handler, std::string path, ServerOptions options,
+                                    std::optional<SSLContext> ssl) {
+  auto s = new_server(std::move(handler), options, std::move(ssl));
   Socket sock(AF_UNIX, SOCK_STREAM);
   // As asyncio: a stale socket file of an earlier server is removed first.
   struct stat st {};
@@ -1047,6 +1058,36 @@ Coro<Server> start_unix_server(Server::Handler handler, std::string path, Server
   s->unix_path = path;
   if (options.start_serving) s->start();
   co_return Server(std::move(s));
+}
+
+// The public functions are not coroutines: they take what the options refer to (the
+// context, the host name) while the caller's objects are alive, and hand owned copies
+// to the coroutine. (The options hold no owning members for that reason: g++ 12
+// destroys an aggregate temporary made inside a co_await expression twice.)
+Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
+  std::optional<SSLContext> tls = client_ssl(options);
+  std::string hostname(options.server_hostname);
+  return open_connection_coro(std::move(host), port, options, std::move(tls), std::move(hostname));
+}
+
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {
+  std::optional<SSLContext> tls = client_ssl(options);
+  // As asyncio: a Unix socket has no host name to check unless one is given.
+  if (tls && options.server_hostname.empty() && tls->check_hostname()) {
+    throw ValueError("you have to pass server_hostname when using ssl");
+  }
+  std::string hostname(options.server_hostname);
+  return open_unix_connection_coro(std::move(path), options, std::move(tls), std::move(hostname));
+}
+
+Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options) {
+  std::optional<SSLContext> ssl = server_ssl(options);
+  return start_server_coro(std::move(handler), std::move(host), port, options, std::move(ssl));
+}
+
+Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
+  std::optional<SSLContext> ssl = server_ssl(options);
+  return start_unix_server_coro(std::move(handler), std::move(path), options, std::move(ssl));
 }
 
 }  // namespace aio

@@ -30,6 +30,7 @@ constexpr double kBound = 20;  // seconds: only a hung test reaches it
 
 static_assert(std::is_base_of_v<OSError, SSLError>);
 static_assert(std::is_base_of_v<SSLError, SSLCertVerificationError>);
+static_assert(std::is_trivially_destructible_v<SSLOption>);  // see SSLOption
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

@@ -13,9 +13,11 @@
 // in aio/errors.hpp.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -82,17 +84,24 @@ class SSLContext {
 SSLContext create_default_context(Purpose purpose = Purpose::SERVER_AUTH, const std::string& cafile = "");
 
 /// The `ssl` option of open_connection and start_server: a context, or `true` for
-/// create_default_context() (clients only), or nothing (plain TCP).
-struct SSLOption {
+/// create_default_context() (clients only), or nothing (plain TCP). It refers to the
+/// context, as a string_view refers to a string: open_connection and start_server take
+/// their own reference when they are called, so `{.ssl = make_context()}` in the call
+/// is fine, but options kept for later need their context kept alive too. (Options
+/// own nothing so that they stay trivially destructible: g++ 12 destroys an aggregate
+/// temporary made inside a co_await expression twice.)
+class SSLOption {
+ public:
   SSLOption() = default;
   SSLOption(bool on) : on_(on) {}  // NOLINT: `.ssl = true`, as Python's ssl=True
-  SSLOption(SSLContext ctx) : on_(true), ctx_(std::move(ctx)) {}  // NOLINT
+  SSLOption(const SSLContext& ctx) : on_(true), ctx_(&ctx) {}  // NOLINT
   explicit operator bool() const noexcept { return on_; }
-  const std::optional<SSLContext>& context() const noexcept { return ctx_; }
+  /// The context; nullptr for `true` (a default one).
+  const SSLContext* context() const noexcept { return ctx_; }
 
  private:
   bool on_ = false;
-  std::optional<SSLContext> ctx_;
+  const SSLContext* ctx_ = nullptr;
 };
 
 /// The peer's certificate as Python's getpeercert() gives it: names in OpenSSL's

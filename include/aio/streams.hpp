@@ -157,8 +157,9 @@ struct ConnectionOptions {
   std::optional<double> happy_eyeballs_delay = 0.25;
   /// TLS: a context, or true for create_default_context().
   SSLOption ssl{};
-  /// The name to send (SNI) and check; default: the host connected to.
-  std::string server_hostname{};
+  /// The name to send (SNI) and check; default: the host connected to. Read when
+  /// open_connection is called (like `ssl`, it refers to the caller's string).
+  std::string_view server_hostname{};
   double ssl_handshake_timeout = 60.0;
   /// How long close() waits for the close_notify to go out before it aborts.
   double ssl_shutdown_timeout = 30.0;
