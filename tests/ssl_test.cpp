@@ -625,6 +625,28 @@ TEST(SSLServer, LargeTransfersBothWaysWithDrain) {
   aio::run(main_());
 }
 
+TEST(SSLServer, CloseGivesUpAfterTheShutdownTimeoutWhenThePeerReadsNothing) {
+  auto main_ = []() -> Coro<> {
+    Future<double> closed_after = get_running_loop().create_future<double>();
+    auto handler = [&closed_after](StreamReader, StreamWriter writer) -> Coro<void> {
+      writer.write(std::string(16 * 1024 * 1024, 'z'));  // more than the socket buffers hold
+      const auto start = std::chrono::steady_clock::now();
+      writer.close();  // the close_notify waits behind it
+      co_await writer.wait_closed();
+      closed_after.set_result(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0, {.ssl = server_context(), .ssl_shutdown_timeout = 0.2});
+    auto [reader, writer] =
+        co_await wait_for(open_connection("127.0.0.1", server.port(), {.ssl = client_context()}), kBound);
+    const double took = co_await wait_for(closed_after, kBound);  // we read nothing meanwhile
+    EXPECT_GE(took, 0.19);
+    EXPECT_LT(took, 5.0);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(SSLServer, StartTlsUpgradesAPlainConnectionInPlace) {
   auto main_ = []() -> Coro<> {
     auto handler = [](StreamReader reader, StreamWriter writer) -> Coro<void> {
