@@ -997,7 +997,7 @@ namespace {
 // The server's context, taken when start_server is called.
 std::optional<SSLContext> server_ssl(const ServerOptions& options) {
   if (!options.ssl) return std::nullopt;
-  if (!options.ssl.context()) throw ValueError("ssl=true needs a context for a server: pass an SSLContext");
+  if (!options.ssl.context()) throw ValueError("Server side SSL needs a valid SSLContext");
   if (options.ssl.context()->protocol() != PROTOCOL_TLS_SERVER) {
     throw ValueError("the server's SSLContext must be PROTOCOL_TLS_SERVER");
   }

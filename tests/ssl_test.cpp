@@ -334,6 +334,19 @@ TEST(SSLClient, OnlyTheGoodCertificateIsAccepted) {
     }
   };
   aio::run(by_address());
+  // ssl=true: create_default_context(), the system's store, which does not know our CA.
+  OpensslServer system("good");
+  auto with_defaults = [&]() -> Coro<> {
+    try {
+      (void)co_await wait_for(open_connection("127.0.0.1", system.port, {.ssl = true}), kBound);
+      ADD_FAILURE() << "connected";
+    } catch (const SSLCertVerificationError& e) {
+      EXPECT_EQ(e.verify_message, "unable to get local issuer certificate");
+    }
+    EXPECT_THROW((void)co_await open_connection("127.0.0.1", system.port, {.server_hostname = "localhost"}),
+                 ValueError);  // server_hostname is only meaningful with ssl
+  };
+  aio::run(with_defaults());
   OpensslServer good("good");
   auto accepted = [&]() -> Coro<> {
     auto [reader, writer] = co_await wait_for(
