@@ -180,7 +180,94 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     tls_->consume_output();
   }
 
+  // A close with unread bytes in the kernel resets the connection and drops what is
+  // still to be sent (our close_notify, the last writes). A TLS peer always leaves
+  // some (TLS 1.3 session tickets): take what has come before closing.
+  void discard_unread() noexcept {
+    const int fd = sock_.fileno();
+    if (fd < 0 || pipe_) return;
+    if (!tls_in_) tls_in_ = std::unique_ptr<char[]>(new (std::nothrow) char[kTlsChunk]);
+    if (!tls_in_) return;
+    for (int i = 0; i < 64 && ::recv(fd, tls_in_.get(), kTlsChunk, MSG_DONTWAIT) > 0; ++i) {
+    }
+  }
+
+  // After our close_notify is out: half-close, then read (and drop) until the peer's
+  // close_notify or EOF, as asyncio's SSL shutdown does; ssl_shutdown_timeout bounds it.
+  // Closing with unread bytes would reset the connection under what we sent last.
+  struct Linger final : IoWaiter {
+    StreamState* s = nullptr;
+    bool registered = false;
+    void on_io_ready() noexcept override {
+      registered = false;
+      s->linger_step();
+    }
+    void on_io_abandoned() noexcept override {
+      registered = false;
+      s->finish_close();
+    }
+  };
+  Linger linger_;
+  bool lingering_ = false;
+
+  void tls_linger() noexcept {
+    if (lingering_ || closed_) return;
+    const int fd = sock_.fileno();
+    if (fd < 0 || reading_ || eof_ || lost_ || !tls_->established() || tls_->peer_closed()) {
+      finish_close();
+      return;
+    }
+    lingering_ = true;
+    linger_.s = this;
+    ::shutdown(fd, SHUT_WR);
+    linger_step();
+  }
+
+  void linger_step() noexcept {
+    if (!tls_in_) tls_in_ = std::unique_ptr<char[]>(new (std::nothrow) char[kTlsChunk]);
+    const int fd = sock_.fileno();
+    if (fd < 0 || !tls_in_ || closed_) {
+      finish_close();
+      return;
+    }
+    for (;;) {
+      const ssize_t n = ::recv(fd, tls_in_.get(), kTlsChunk, 0);
+      if (n > 0) {
+        try {
+          tls_->feed(tls_in_.get(), static_cast<std::size_t>(n));
+          for (;;) {
+            std::size_t got = 0;
+            const TlsSession::Status st = tls_->read(rbuf_.prepare(16 * 1024), 16 * 1024, got);  // dropped
+            if (st == TlsSession::CLOSED) {
+              finish_close();
+              return;
+            }
+            if (st == TlsSession::WANT_READ) break;
+          }
+        } catch (...) {
+          finish_close();
+          return;
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        loop_->clear_io_ready(fd, false);
+        if (loop_->io_ready(fd, false)) continue;  // hung up: the next recv says so
+        linger_.registered = true;
+        loop_->set_io_waiter(fd, false, &linger_);
+        return;
+      }
+      finish_close();  // EOF, or an error
+      return;
+    }
+  }
+
   Coro<void> tls_fill() {
+    if (lingering_) {  // closed by us: nothing more to read
+      eof_ = true;
+      co_return;
+    }
     try {
       for (;;) {
         if (!tls_plain_.empty()) tls_retry_write();
@@ -364,7 +451,13 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         ::shutdown(sock_.fileno(), SHUT_WR);
         eof_written_ = true;
       }
-      if (closing_) finish_close();
+      if (closing_) {
+        if (tls_) {
+          tls_linger();
+        } else {
+          finish_close();
+        }
+      }
     }
     if (pending() <= low_) wake(drain_waiters_);
   }
@@ -388,15 +481,18 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       tls_flush();
     }
     closing_ = true;
-    if (loop_ == nullptr || pending() == 0 || lost_) {
+    if (loop_ == nullptr || lost_ || closed_) {
+      finish_close();
+    } else if (tls_) {
+      keep_ = shared_from_this();  // until the close_notify is out and answered
+      shutdown_timer_ = loop_->call_later(ssl_shutdown_timeout_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->abort();
+      });
+      if (pending() == 0) tls_linger();
+    } else if (pending() == 0) {
       finish_close();
     } else {
       keep_ = shared_from_this();  // until the buffer is out
-      if (tls_) {
-        shutdown_timer_ = loop_->call_later(ssl_shutdown_timeout_, [weak = weak_from_this()] {
-          if (auto self = weak.lock()) self->abort();
-        });
-      }
     }
   }
 
@@ -416,6 +512,11 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     }
     flushing_ = false;
     if (shutdown_timer_) shutdown_timer_.cancel();
+    if (linger_.registered && loop_ != nullptr && sock_.fileno() >= 0 && loop_is_alive(loop_)) {
+      loop_->set_io_waiter(sock_.fileno(), false, nullptr);
+    }
+    linger_.registered = false;
+    if (tls_) discard_unread();
     sock_.close();
     eof_ = true;
     wake(drain_waiters_);

@@ -660,6 +660,44 @@ TEST(SSLServer, CloseGivesUpAfterTheShutdownTimeoutWhenThePeerReadsNothing) {
   aio::run(main_());
 }
 
+TEST(SSLServer, AClientThatClosesWithoutReadingLosesNothing) {
+  // TLS 1.3 servers send session tickets after the handshake: a client that never
+  // reads has them unread when it closes, and a close with unread bytes would reset
+  // the connection (and drop what was still to go) if they were left there. The close
+  // waits for the server's close_notify, reading what comes before it.
+  auto main_ = []() -> Coro<> {
+    constexpr std::size_t kSize = 1024 * 1024;
+    Future<std::size_t> got = get_running_loop().create_future<std::size_t>();
+    auto handler = [&got](StreamReader reader, StreamWriter) -> Coro<void> {
+      std::size_t n = 0;
+      try {
+        for (;;) {
+          std::string chunk = co_await reader.read(65536);
+          if (chunk.empty()) break;
+          n += chunk.size();
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+      got.set_result(n);
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0, {.ssl = server_context()});
+    for (int round = 0; round < 5; ++round) {
+      auto [reader, writer] =
+          co_await wait_for(open_connection("127.0.0.1", server.port(), {.ssl = client_context()}), kBound);
+      if (round % 2 == 0) co_await sleep(0.02);  // the tickets come before the close, or after it
+      writer.write(std::string(kSize, 'q'));
+      writer.close();
+      co_await wait_for(writer.wait_closed(), kBound);
+      EXPECT_EQ(co_await wait_for(got, kBound), kSize);
+      got = get_running_loop().create_future<std::size_t>();
+    }
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(SSLServer, StartTlsUpgradesAPlainConnectionInPlace) {
   auto main_ = []() -> Coro<> {
     auto handler = [](StreamReader reader, StreamWriter writer) -> Coro<void> {
