@@ -14,6 +14,10 @@
 // the peer. The writer sends at once when it can and buffers the rest; drain() waits
 // while more than the high-water mark (64 KiB) is buffered, until it falls to the
 // low-water mark (16 KiB).
+//
+// TLS (aio/ssl.hpp): `{.ssl = ctx}` in the options, or writer.start_tls() on an open
+// connection. The reader and writer work the same over it; the writer shows the
+// session (ssl_version, cipher, peercert, selected_alpn_protocol).
 #pragma once
 
 #include <cstddef>
@@ -161,7 +165,8 @@ struct ConnectionOptions {
   /// open_connection is called (like `ssl`, it refers to the caller's string).
   std::string_view server_hostname{};
   double ssl_handshake_timeout = 60.0;
-  /// How long close() waits for the close_notify to go out before it aborts.
+  /// How long close() waits for our close_notify to go out and the peer's to come
+  /// back before it aborts.
   double ssl_shutdown_timeout = 30.0;
 };
 
