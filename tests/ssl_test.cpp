@@ -357,6 +357,31 @@ TEST(SSLClient, OnlyTheGoodCertificateIsAccepted) {
   aio::run(accepted());
 }
 
+TEST(SSLClient, SendsTheServerNameForNamesOnly) {
+  // s_server gives the good certificate to clients that ask for "localhost" (SNI) and
+  // the one for another host to the others.
+  OpensslServer peer("wrong", {"-rev", "-servername", "localhost", "-cert2", certs()("good.pem"), "-key2",
+                               certs()("good.key")});
+  auto main_ = [&]() -> Coro<> {
+    auto [reader, writer] = co_await wait_for(
+        open_connection("127.0.0.1", peer.port, {.ssl = client_context(), .server_hostname = "localhost"}), kBound);
+    EXPECT_EQ(writer.peercert()->subject, "CN=localhost");
+    writer.close();
+    co_await wait_for(writer.wait_closed(), kBound);
+  };
+  aio::run(main_());
+  OpensslServer by_address("wrong", {"-rev", "-servername", "localhost", "-cert2", certs()("good.pem"), "-key2",
+                                     certs()("good.key")});
+  auto no_sni = [&]() -> Coro<> {
+    // An IP address is not sent as a server name (as Python): the default certificate.
+    SSLContext ctx = client_context();
+    ctx.set_check_hostname(false);
+    auto [reader, writer] = co_await wait_for(open_connection("127.0.0.1", by_address.port, {.ssl = ctx}), kBound);
+    EXPECT_EQ(writer.peercert()->subject, "CN=wrong.example");
+  };
+  aio::run(no_sni());
+}
+
 TEST(SSLClient, VerificationSwitchedOffAcceptsASelfSignedCertificate) {
   OpensslServer peer("self");
   auto main_ = [&]() -> Coro<> {
