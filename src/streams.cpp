@@ -17,6 +17,7 @@
 #include "aio/detail/io_wait.hpp"
 #include "aio/events.hpp"
 #include "aio/netdb.hpp"
+#include "aio/ssl.hpp"
 #include "aio/tasks.hpp"
 #include "aio/wait.hpp"
 
@@ -74,6 +75,10 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       if (rexc_) std::rethrow_exception(rexc_);
       co_return;
     }
+    if (tls_) {
+      co_await tls_fill();
+      co_return;
+    }
     if (sock_.fileno() >= 0 && !loop_->io_ready(sock_.fileno(), false)) co_await IoWait(*loop_, sock_.fileno(), false);
     for (;;) {
       const int fd = sock_.fileno();
@@ -106,6 +111,231 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       }
       loop_->clear_io_ready(fd, false);
       co_await IoWait(*loop_, fd, false);
+    }
+  }
+
+  // --- TLS (asyncio's SSLProtocol): ciphertext moves between the socket and the
+  // session's memory BIOs; plaintext goes to rbuf_ and comes from write(). Outgoing
+  // ciphertext takes the plain path's write buffer, so drain and close work unchanged.
+  static constexpr std::size_t kTlsChunk = 64 * 1024;
+  std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<char[]> tls_in_;  // ciphertext read from the socket
+  std::string tls_plain_;           // written while a renegotiation waits for the peer
+  bool server_side_ = false;        // accepted by a server
+  double ssl_shutdown_timeout_ = 30.0;
+  TimerHandle shutdown_timer_;
+
+  void begin_tls(const SSLContext& ctx, const std::string& server_hostname, double shutdown_timeout) {
+    tls_ = std::make_unique<TlsSession>(ctx, server_side_, server_hostname);
+    ssl_shutdown_timeout_ = shutdown_timeout;
+    // Bytes the reader already took from the socket belong to the handshake.
+    if (rbuf_.size() > 0) {
+      tls_->feed(rbuf_.view().data(), rbuf_.size());
+      rbuf_.consume(rbuf_.size());
+    }
+  }
+
+  // Reads ciphertext from the socket into the session once (or notes the EOF).
+  Coro<void> tls_feed() {
+    if (sock_.fileno() >= 0 && !loop_->io_ready(sock_.fileno(), false)) co_await IoWait(*loop_, sock_.fileno(), false);
+    if (!tls_in_) tls_in_ = std::make_unique<char[]>(kTlsChunk);
+    for (;;) {
+      const int fd = sock_.fileno();
+      if (fd < 0) {
+        tls_->feed_eof();
+        co_return;
+      }
+      const ssize_t n = raw_read(fd, tls_in_.get(), kTlsChunk);
+      if (n > 0) {
+        tls_->feed(tls_in_.get(), static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < kTlsChunk) loop_->clear_io_ready(fd, false);
+        co_return;
+      }
+      if (n == 0) {
+        tls_->feed_eof();
+        co_return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recv from " + peer_str());
+      loop_->clear_io_ready(fd, false);
+      co_await IoWait(*loop_, fd, false);
+    }
+  }
+
+  // Sends (or buffers) the ciphertext the session produced.
+  void tls_flush() {
+    std::string_view out = tls_->output();
+    if (out.empty()) return;
+    if (!closed_ && !lost_ && sock_.fileno() >= 0) {
+      if (pending() == 0) {
+        std::size_t sent = 0;
+        send_some(out, sent);
+        out.remove_prefix(sent);
+      }
+      if (!lost_ && !out.empty()) {
+        wbuf_.append(out);
+        arm();
+      }
+    }
+    tls_->consume_output();
+  }
+
+  // A close with unread bytes in the kernel resets the connection and drops what is
+  // still to be sent (our close_notify, the last writes). A TLS peer always leaves
+  // some (TLS 1.3 session tickets): take what has come before closing.
+  void discard_unread() noexcept {
+    const int fd = sock_.fileno();
+    if (fd < 0 || pipe_) return;
+    if (!tls_in_) tls_in_ = std::unique_ptr<char[]>(new (std::nothrow) char[kTlsChunk]);
+    if (!tls_in_) return;
+    for (int i = 0; i < 64 && ::recv(fd, tls_in_.get(), kTlsChunk, MSG_DONTWAIT) > 0; ++i) {
+    }
+  }
+
+  // After our close_notify is out: half-close, then read (and drop) until the peer's
+  // close_notify or EOF, as asyncio's SSL shutdown does; ssl_shutdown_timeout bounds it.
+  // Closing with unread bytes would reset the connection under what we sent last.
+  struct Linger final : IoWaiter {
+    StreamState* s = nullptr;
+    bool registered = false;
+    void on_io_ready() noexcept override {
+      registered = false;
+      s->linger_step();
+    }
+    void on_io_abandoned() noexcept override {
+      registered = false;
+      s->finish_close();
+    }
+  };
+  Linger linger_;
+  bool lingering_ = false;
+
+  void tls_linger() noexcept {
+    if (lingering_ || closed_) return;
+    const int fd = sock_.fileno();
+    if (fd < 0 || reading_ || eof_ || lost_ || !tls_->established() || tls_->peer_closed()) {
+      finish_close();
+      return;
+    }
+    lingering_ = true;
+    linger_.s = this;
+    ::shutdown(fd, SHUT_WR);
+    linger_step();
+  }
+
+  void linger_step() noexcept {
+    if (!tls_in_) tls_in_ = std::unique_ptr<char[]>(new (std::nothrow) char[kTlsChunk]);
+    const int fd = sock_.fileno();
+    if (fd < 0 || !tls_in_ || closed_) {
+      finish_close();
+      return;
+    }
+    for (;;) {
+      const ssize_t n = ::recv(fd, tls_in_.get(), kTlsChunk, 0);
+      if (n > 0) {
+        try {
+          tls_->feed(tls_in_.get(), static_cast<std::size_t>(n));
+          for (;;) {
+            std::size_t got = 0;
+            const TlsSession::Status st = tls_->read(rbuf_.prepare(16 * 1024), 16 * 1024, got);  // dropped
+            if (st == TlsSession::CLOSED) {
+              finish_close();
+              return;
+            }
+            if (st == TlsSession::WANT_READ) break;
+          }
+        } catch (...) {
+          finish_close();
+          return;
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        loop_->clear_io_ready(fd, false);
+        if (loop_->io_ready(fd, false)) continue;  // hung up: the next recv says so
+        linger_.registered = true;
+        loop_->set_io_waiter(fd, false, &linger_);
+        return;
+      }
+      finish_close();  // EOF, or an error
+      return;
+    }
+  }
+
+  Coro<void> tls_fill() {
+    if (lingering_) {  // closed by us: nothing more to read
+      eof_ = true;
+      co_return;
+    }
+    try {
+      for (;;) {
+        if (!tls_plain_.empty()) tls_retry_write();
+        const std::size_t room = std::max<std::size_t>(limit_, 16 * 1024);
+        std::size_t got = 0;
+        TlsSession::Status st = TlsSession::WANT_READ;
+        try {
+          st = tls_->read(rbuf_.prepare(room), room, got);
+        } catch (...) {
+          tls_flush();  // the alert
+          throw;
+        }
+        tls_flush();  // a renegotiation's or key update's answer
+        if (st == TlsSession::OK) {
+          rbuf_.commit(got);
+          co_return;
+        }
+        if (st == TlsSession::CLOSED) {
+          eof_ = true;
+          co_return;
+        }
+        co_await tls_feed();
+      }
+    } catch (const std::exception&) {
+      rexc_ = std::current_exception();
+      eof_ = true;
+      throw;
+    }
+  }
+
+  void tls_write(std::string_view data) {
+    if (!tls_plain_.empty()) {
+      tls_plain_.append(data);
+      return;
+    }
+    try {
+      if (tls_->write(data.data(), data.size()) == TlsSession::WANT_READ) tls_plain_.assign(data);
+    } catch (const std::exception&) {
+      lost_ = std::current_exception();
+      wake(drain_waiters_);
+    }
+    tls_flush();
+  }
+
+  void tls_retry_write() {
+    try {
+      if (tls_->write(tls_plain_.data(), tls_plain_.size()) == TlsSession::OK) tls_plain_.clear();
+    } catch (const std::exception&) {
+      tls_plain_.clear();
+      lost_ = std::current_exception();
+      wake(drain_waiters_);
+    }
+    tls_flush();
+  }
+
+  Coro<void> tls_handshake() {
+    for (;;) {
+      TlsSession::Status st = TlsSession::WANT_READ;
+      try {
+        st = tls_->handshake();
+      } catch (...) {
+        tls_flush();  // the alert that tells the peer why
+        throw;
+      }
+      tls_flush();
+      if (lost_) std::rethrow_exception(lost_);
+      if (st == TlsSession::OK) co_return;
+      co_await tls_feed();
     }
   }
 
@@ -148,6 +378,10 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     if (eof_written_ || eof_pending_) throw RuntimeError("Cannot call write() after write_eof()");
     if (data.empty() || closing_ || lost_) return;  // asyncio drops writes to a closing transport
     if (loop_ == nullptr) throw RuntimeError("the stream has no transport");
+    if (tls_) {
+      tls_write(data);
+      return;
+    }
     if (pending() == 0) {
       std::size_t sent = 0;
       send_some(data, sent);
@@ -217,7 +451,13 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         ::shutdown(sock_.fileno(), SHUT_WR);
         eof_written_ = true;
       }
-      if (closing_) finish_close();
+      if (closing_) {
+        if (tls_) {
+          tls_linger();
+        } else {
+          finish_close();
+        }
+      }
     }
     if (pending() <= low_) wake(drain_waiters_);
   }
@@ -236,8 +476,20 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   void close() {
     if (closing_) return;
+    if (tls_ && !closed_ && !lost_) {
+      tls_->shutdown();  // close_notify, sent after the buffered data
+      tls_flush();
+    }
     closing_ = true;
-    if (loop_ == nullptr || pending() == 0 || lost_) {
+    if (loop_ == nullptr || lost_ || closed_) {
+      finish_close();
+    } else if (tls_) {
+      keep_ = shared_from_this();  // until the close_notify is out and answered
+      shutdown_timer_ = loop_->call_later(ssl_shutdown_timeout_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->abort();
+      });
+      if (pending() == 0) tls_linger();
+    } else if (pending() == 0) {
       finish_close();
     } else {
       keep_ = shared_from_this();  // until the buffer is out
@@ -259,6 +511,12 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       loop_->set_io_waiter(sock_.fileno(), true, nullptr);
     }
     flushing_ = false;
+    if (shutdown_timer_) shutdown_timer_.cancel();
+    if (linger_.registered && loop_ != nullptr && sock_.fileno() >= 0 && loop_is_alive(loop_)) {
+      loop_->set_io_waiter(sock_.fileno(), false, nullptr);
+    }
+    linger_.registered = false;
+    if (tls_) discard_unread();
     sock_.close();
     eof_ = true;
     wake(drain_waiters_);
@@ -415,6 +673,7 @@ Coro<void> StreamWriter::drain() {
 
 void StreamWriter::write_eof() {
   auto& s = *s_;
+  if (s.tls_) throw NotImplementedError("SSL doesn't support half-closes");
   if (s.eof_written_ || s.eof_pending_ || s.closing_) return;
   if (s.pipe_) {
     s.eof_written_ = true;  // a pipe's end of file is its close, once the buffer is out
@@ -429,7 +688,7 @@ void StreamWriter::write_eof() {
   }
 }
 
-bool StreamWriter::can_write_eof() const noexcept { return s_->loop_ != nullptr; }
+bool StreamWriter::can_write_eof() const noexcept { return s_->loop_ != nullptr && !s_->tls_; }
 void StreamWriter::close() { s_->close(); }
 bool StreamWriter::is_closing() const noexcept { return s_->closing_; }
 
@@ -456,6 +715,56 @@ void StreamWriter::set_write_buffer_limits(std::optional<std::size_t> high, std:
 SockAddr StreamWriter::peername() const { return s_->sock_.getpeername(); }
 SockAddr StreamWriter::sockname() const { return s_->sock_.getsockname(); }
 int StreamWriter::fileno() const noexcept { return s_->sock_.fileno(); }
+
+namespace {
+
+// Python's str() of a float: 60.0, 0.2.
+std::string seconds_str(double s) {
+  std::string out = std::to_string(s);
+  while (out.size() > 1 && out.back() == '0') out.pop_back();
+  if (out.back() == '.') out += '0';
+  return out;
+}
+
+}  // namespace
+
+Coro<void> StreamWriter::start_tls(SSLContext ctx, std::string server_hostname, double ssl_handshake_timeout,
+                                   double ssl_shutdown_timeout) {
+  auto s = s_;
+  if (s->loop_ == nullptr) throw RuntimeError("the stream has no transport");
+  if (s->tls_) throw RuntimeError("the connection already uses TLS");
+  if (s->reading_) throw RuntimeError("start_tls() called while a coroutine is waiting for incoming data");
+  if (ssl_handshake_timeout <= 0) throw ValueError("ssl_handshake_timeout should be a positive number, got " + seconds_str(ssl_handshake_timeout));
+  if (ssl_shutdown_timeout <= 0) throw ValueError("ssl_shutdown_timeout should be a positive number, got " + seconds_str(ssl_shutdown_timeout));
+  co_await drain();
+  if (s->closing_ || s->lost_) throw RuntimeError("the connection is closing");
+  s->begin_tls(ctx, server_hostname, ssl_shutdown_timeout);
+  bool timed_out = false;
+  try {
+    co_await wait_for(s->tls_handshake(), ssl_handshake_timeout);
+  } catch (const TimeoutError&) {
+    timed_out = true;
+  } catch (...) {
+    s->abort();
+    throw;
+  }
+  if (timed_out) {
+    s->abort();
+    detail::throw_os_error(ECONNABORTED, "SSL handshake is taking longer than " + seconds_str(ssl_handshake_timeout) +
+                                             " seconds: aborting the connection");
+  }
+}
+
+bool StreamWriter::is_tls() const noexcept { return s_->tls_ != nullptr; }
+std::string StreamWriter::ssl_version() const { return s_->tls_ ? s_->tls_->version() : ""; }
+std::optional<CipherInfo> StreamWriter::cipher() const {
+  if (!s_->tls_ || !s_->tls_->established()) return std::nullopt;
+  return s_->tls_->cipher();
+}
+std::optional<PeerCertificate> StreamWriter::peercert() const {
+  return s_->tls_ ? s_->tls_->peercert() : std::nullopt;
+}
+std::string StreamWriter::selected_alpn_protocol() const { return s_->tls_ ? s_->tls_->selected_alpn_protocol() : ""; }
 
 std::pair<StreamReader, StreamWriter> open_stream(Socket sock, std::size_t limit) {
   auto s = detail::user_handle(std::make_shared<StreamState>(std::move(sock), limit, get_running_loop()));
@@ -562,7 +871,25 @@ Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& o
 
 }  // namespace
 
-Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
+namespace {
+
+// The client's context, taken when open_connection is called (the options only refer to it).
+std::optional<SSLContext> client_ssl(const ConnectionOptions& options) {
+  if (!options.ssl && !options.server_hostname.empty()) throw ValueError("server_hostname is only meaningful with ssl");
+  if (!options.ssl) return std::nullopt;
+  return options.ssl.context() ? *options.ssl.context() : create_default_context();
+}
+
+Coro<void> client_tls(StreamWriter& writer, SSLContext ctx, std::string hostname, const ConnectionOptions& options) {
+  Coro<void> handshake = writer.start_tls(std::move(ctx), std::move(hostname), options.ssl_handshake_timeout,
+                                          options.ssl_shutdown_timeout);
+  co_await std::move(handshake);
+}
+
+}  // namespace
+
+Coro<std::pair<StreamReader, StreamWriter>> open_connection_coro(std::string host, int port, ConnectionOptions options,
+                                                                 std::optional<SSLContext> tls, std::string hostname) {
   std::vector<AddrInfo> infos;
   try {
     infos.push_back(AddrInfo{0, SOCK_STREAM, 0, {}, SockAddr(host, port)});  // a numeric host needs no resolver
@@ -574,14 +901,23 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
     if (infos.empty()) throw OSError(0, "getaddrinfo('" + host + "', " + std::to_string(port) + ") returned empty list");
   }
   Socket sock = co_await connect_any(std::move(infos), options, host, port);
-  co_return open_stream(std::move(sock), options.limit);
+  auto streams = open_stream(std::move(sock), options.limit);
+  if (tls) {
+    if (hostname.empty()) hostname = host;
+    co_await client_tls(streams.second, *tls, std::move(hostname), options);
+  }
+  co_return streams;
 }
 
-Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection_coro(std::string path, ConnectionOptions options,
+                                                                      std::optional<SSLContext> tls,
+                                                                      std::string hostname) {
   Socket sock(AF_UNIX, SOCK_STREAM);
   const SockAddr address = SockAddr::unix_path(path);
   co_await get_running_loop().sock_connect(sock, address);
-  co_return open_stream(std::move(sock), options.limit);
+  auto streams = open_stream(std::move(sock), options.limit);
+  if (tls) co_await client_tls(streams.second, *tls, std::move(hostname), options);
+  co_return streams;
 }
 
 // --- serving
@@ -590,6 +926,9 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   EventLoop* loop = nullptr;
   Handler handler;
   std::size_t limit = DEFAULT_LIMIT;
+  std::optional<SSLContext> ssl;
+  double ssl_handshake_timeout = 60.0;
+  double ssl_shutdown_timeout = 30.0;
   std::vector<Socket> listeners;
   std::vector<Task<void>> acceptors;
   std::vector<std::shared_ptr<StreamState>> clients;  // open connections
@@ -600,37 +939,74 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
   Coro<void> accept_loop(std::size_t i) {
     auto self = shared_from_this();
+    int failures = 0;  // in a row
     for (;;) {
       std::pair<Socket, SockAddr> conn;
-      bool out_of_resources = false;
+      double retry_after = -1;
       try {
         conn = co_await loop->sock_accept(listeners[i]);
+        failures = 0;
       } catch (const std::system_error& e) {
         const int err = e.code().value();
-        if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) throw;
-        // Out of descriptors: say so, and try again in a second (as asyncio does);
-        // the pending connection waits in the backlog.
         ExceptionContext ctx;
-        ctx.message = "socket.accept() out of system resource";
         ctx.exception = std::current_exception();
-        loop->call_exception_handler(ctx);
-        out_of_resources = true;
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+          // Out of descriptors: say so, and try again in a second (as asyncio does);
+          // the pending connection waits in the backlog.
+          ctx.message = "socket.accept() out of system resource";
+          retry_after = 1;
+        } else {
+          // A connection that failed before we took it (ECONNABORTED, EPROTO, ...):
+          // asyncio logs it and keeps accepting. The same error again at once waits
+          // a second, so that a listener that keeps failing does not spin.
+          ctx.message = "Error on accepting a connection";
+          retry_after = ++failures > 1 ? 1 : 0;
+        }
+        if (err != ECONNABORTED) loop->call_exception_handler(ctx);
       }
-      if (out_of_resources) {
-        co_await sleep(1);
+      if (retry_after >= 0) {
+        co_await sleep(retry_after);
         continue;
       }
       if (conn.second.family() != AF_UNIX) conn.first.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
       auto state = std::make_shared<StreamState>(std::move(conn.first), limit, *loop);
+      state->server_side_ = true;
       clients.push_back(state);
       state->on_closed_ = [weak = weak_from_this(), raw = state.get()] {
         if (auto server = weak.lock()) server->forget(raw);
       };
-      (void)create_task(serve_client(handler, detail::user_handle(std::move(state))));
+      (void)create_task(serve_client(handler, detail::user_handle(std::move(state)), ssl, ssl_handshake_timeout,
+                                     ssl_shutdown_timeout));
     }
   }
 
-  static Coro<void> serve_client(Handler handler, std::shared_ptr<StreamState> s) {
+  static Coro<void> serve_client(Handler handler, std::shared_ptr<StreamState> s, std::optional<SSLContext> ssl,
+                                 double handshake_timeout, double shutdown_timeout) {
+    if (ssl) {
+      // A failed handshake drops this connection only; the handler never sees it.
+      bool failed = false;
+      try {
+        StreamWriter writer(s);
+        Coro<void> handshake = writer.start_tls(*ssl, std::string(), handshake_timeout, shutdown_timeout);
+        co_await std::move(handshake);
+      } catch (const std::exception&) {
+        ExceptionContext ctx;
+        ctx.message = "SSL handshake failed";
+        try {
+          throw;
+        } catch (const SSLCertVerificationError&) {
+          ctx.message = "SSL handshake failed on verifying the certificate";
+        } catch (...) {
+        }
+        ctx.exception = std::current_exception();
+        get_running_loop().call_exception_handler(ctx);
+        failed = true;
+      }
+      if (failed) {
+        s->abort();
+        co_return;
+      }
+    }
     try {
       co_await handler(StreamReader(s), StreamWriter(s));
     } catch (const std::exception&) {
@@ -719,18 +1095,33 @@ int Server::port() const {
 
 namespace {
 
-std::shared_ptr<Server::State> new_server(Server::Handler handler, std::size_t limit) {
+// The server's context, taken when start_server is called.
+std::optional<SSLContext> server_ssl(const ServerOptions& options) {
+  if (!options.ssl) return std::nullopt;
+  if (!options.ssl.context()) throw ValueError("Server side SSL needs a valid SSLContext");
+  if (options.ssl.context()->protocol() != PROTOCOL_TLS_SERVER) {
+    throw ValueError("the server's SSLContext must be PROTOCOL_TLS_SERVER");
+  }
+  return *options.ssl.context();
+}
+
+std::shared_ptr<Server::State> new_server(Server::Handler handler, const ServerOptions& options,
+                                          std::optional<SSLContext> ssl) {
   auto s = std::make_shared<Server::State>();
   s->loop = &get_running_loop();
   s->handler = std::move(handler);
-  s->limit = limit;
+  s->limit = options.limit;
+  s->ssl = std::move(ssl);
+  s->ssl_handshake_timeout = options.ssl_handshake_timeout;
+  s->ssl_shutdown_timeout = options.ssl_shutdown_timeout;
   return s;
 }
 
 }  // namespace
 
-Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options) {
-  auto s = new_server(std::move(handler), options.limit);
+Coro<Server> start_server_coro(Server::Handler handler, std::string host, int port, ServerOptions options,
+                               std::optional<SSLContext> ssl) {
+  auto s = new_server(std::move(handler), options, std::move(ssl));
   std::vector<AddrInfo> infos;
   if (host.empty()) {
     infos.push_back(AddrInfo{AF_INET, SOCK_STREAM, 0, {}, SockAddr("0.0.0.0", port)});
@@ -755,8 +1146,9 @@ Coro<Server> start_server(Server::Handler handler, std::string host, int port, S
   co_return Server(std::move(s));
 }
 
-Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
-  auto s = new_server(std::move(handler), options.limit);
+Coro<Server> start_unix_server_coro(Server::Handler handler, std::string path, ServerOptions options,
+                                    std::optional<SSLContext> ssl) {
+  auto s = new_server(std::move(handler), options, std::move(ssl));
   Socket sock(AF_UNIX, SOCK_STREAM);
   // As asyncio: a stale socket file of an earlier server is removed first.
   struct stat st {};
@@ -767,6 +1159,36 @@ Coro<Server> start_unix_server(Server::Handler handler, std::string path, Server
   s->unix_path = path;
   if (options.start_serving) s->start();
   co_return Server(std::move(s));
+}
+
+// The public functions are not coroutines: they take what the options refer to (the
+// context, the host name) while the caller's objects are alive, and hand owned copies
+// to the coroutine. (The options hold no owning members for that reason: g++ 12
+// destroys an aggregate temporary made inside a co_await expression twice.)
+Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
+  std::optional<SSLContext> tls = client_ssl(options);
+  std::string hostname(options.server_hostname);
+  return open_connection_coro(std::move(host), port, options, std::move(tls), std::move(hostname));
+}
+
+Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {
+  std::optional<SSLContext> tls = client_ssl(options);
+  // As asyncio: a Unix socket has no host name to check unless one is given.
+  if (tls && options.server_hostname.empty() && tls->check_hostname()) {
+    throw ValueError("you have to pass server_hostname when using ssl");
+  }
+  std::string hostname(options.server_hostname);
+  return open_unix_connection_coro(std::move(path), options, std::move(tls), std::move(hostname));
+}
+
+Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options) {
+  std::optional<SSLContext> ssl = server_ssl(options);
+  return start_server_coro(std::move(handler), std::move(host), port, options, std::move(ssl));
+}
+
+Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
+  std::optional<SSLContext> ssl = server_ssl(options);
+  return start_unix_server_coro(std::move(handler), std::move(path), options, std::move(ssl));
 }
 
 }  // namespace aio

@@ -19,6 +19,7 @@
 #include "aio/socket.hpp"       // Socket, SockAddr (loop.sock_* in events.hpp)
 #include "aio/streams.hpp"      // open_connection, start_server, StreamReader, StreamWriter
 #include "aio/subprocess.hpp"   // create_subprocess_exec, create_subprocess_shell, Process
+#include "aio/ssl.hpp"          // SSLContext, create_default_context (TLS for streams)
 #include "aio/taskgroups.hpp"   // TaskGroup
 #include "aio/tasks.hpp"        // Task<T>, create_task, sleep, ...
 #include "aio/threads.hpp"      // to_thread, ThreadPoolExecutor, run_coroutine_threadsafe

@@ -163,6 +163,46 @@ class ProcessLookupError : public OSError {
   using OSError::OSError;
 };
 
+/// Python's NotImplementedError (e.g. write_eof() on a TLS stream).
+class NotImplementedError : public RuntimeError {
+ public:
+  using RuntimeError::RuntimeError;
+};
+
+/// A TLS failure (ssl.SSLError, an OSError). `library()` and `reason()` are OpenSSL's
+/// names for it ("SSL", "WRONG_VERSION_NUMBER"); what() reads as Python's str():
+/// "[SSL: WRONG_VERSION_NUMBER] wrong version number".
+class SSLError : public OSError {
+ public:
+  SSLError(int err, std::string library, std::string reason, const std::string& message)
+      : OSError(err, message),
+        library_(std::move(library)),
+        reason_(std::move(reason)),
+        what_(library_.empty() && reason_.empty() ? message : "[" + library_ + ": " + reason_ + "] " + message) {}
+  const char* what() const noexcept override { return what_.c_str(); }
+  const std::string& library() const noexcept { return library_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string library_;
+  std::string reason_;
+  std::string what_;
+};
+
+/// The peer's certificate failed verification (ssl.SSLCertVerificationError):
+/// `verify_code` is OpenSSL's X509_V_ERR_* number and `verify_message` its text,
+/// e.g. "certificate has expired" or "Hostname mismatch, certificate is not valid for
+/// 'x'."; what() is "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ...".
+class SSLCertVerificationError : public SSLError {
+ public:
+  SSLCertVerificationError(long code, std::string message)
+      : SSLError(1, "SSL", "CERTIFICATE_VERIFY_FAILED", "certificate verify failed: " + message),
+        verify_code(code),
+        verify_message(std::move(message)) {}
+  long verify_code;
+  std::string verify_message;
+};
+
 /// The stream ended before the expected bytes came (asyncio.IncompleteReadError);
 /// `partial` holds what did come, `expected` the size asked for (-1: a separator).
 class IncompleteReadError : public std::runtime_error {

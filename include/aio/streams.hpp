@@ -14,6 +14,10 @@
 // the peer. The writer sends at once when it can and buffers the rest; drain() waits
 // while more than the high-water mark (64 KiB) is buffered, until it falls to the
 // low-water mark (16 KiB).
+//
+// TLS (aio/ssl.hpp): `{.ssl = ctx}` in the options, or writer.start_tls() on an open
+// connection. The reader and writer work the same over it; the writer shows the
+// session (ssl_version, cipher, peercert, selected_alpn_protocol).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +33,7 @@
 #include "aio/coro.hpp"
 #include "aio/futures.hpp"
 #include "aio/socket.hpp"
+#include "aio/ssl.hpp"
 
 namespace aio {
 
@@ -101,6 +106,21 @@ class StreamWriter {
   SockAddr sockname() const;
   int fileno() const noexcept;
 
+  /// Upgrades the open connection to TLS in place (asyncio 3.11's start_tls): drains,
+  /// then runs the handshake (the client side, or the server side on a connection
+  /// start_server accepted). Reader and writer go on, encrypted. ConnectionAbortedError
+  /// when it takes longer than ssl_handshake_timeout seconds.
+  Coro<void> start_tls(SSLContext ctx, std::string server_hostname = "", double ssl_handshake_timeout = 60.0,
+                       double ssl_shutdown_timeout = 30.0);
+  /// The TLS details (get_extra_info("ssl_object"), "peercert", "cipher"); empty or
+  /// nullopt on a plain connection. The peer's certificate is there even when it was
+  /// not verified.
+  bool is_tls() const noexcept;
+  std::string ssl_version() const;
+  std::optional<CipherInfo> cipher() const;
+  std::optional<PeerCertificate> peercert() const;
+  std::string selected_alpn_protocol() const;
+
  private:
   std::shared_ptr<detail::StreamState> s_;
 };
@@ -139,6 +159,15 @@ struct ConnectionOptions {
   std::optional<std::pair<std::string, int>> local_addr{};
   /// Happy Eyeballs delay between attempts (RFC 8305 says 0.25 s); none: one by one.
   std::optional<double> happy_eyeballs_delay = 0.25;
+  /// TLS: a context, or true for create_default_context().
+  SSLOption ssl{};
+  /// The name to send (SNI) and check; default: the host connected to. Read when
+  /// open_connection is called (like `ssl`, it refers to the caller's string).
+  std::string_view server_hostname{};
+  double ssl_handshake_timeout = 60.0;
+  /// How long close() waits for our close_notify to go out and the peer's to come
+  /// back before it aborts.
+  double ssl_shutdown_timeout = 30.0;
 };
 
 struct ServerOptions {
@@ -148,6 +177,11 @@ struct ServerOptions {
   std::optional<bool> reuse_address{};  // default: true on Unix, as asyncio
   bool reuse_port = false;
   bool start_serving = true;
+  /// TLS: a server context (with its certificate); each connection's handshake runs
+  /// before the handler, and a failed one goes to the loop's exception handler.
+  SSLOption ssl{};
+  double ssl_handshake_timeout = 60.0;
+  double ssl_shutdown_timeout = 30.0;
 };
 
 /// Connects to host:port (a name is resolved; every address is tried).
