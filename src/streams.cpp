@@ -37,6 +37,15 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       loop.attach_io(sock_.fileno());
       sock_.set_loop(&loop);
     }
+    // As asyncio's transports keep get_extra_info("peername"): errors after a reset
+    // still name the peer.
+    if (!pipe_) {
+      try {
+        peer_ = sock_.getpeername();
+      } catch (const std::system_error&) {
+        // not connected (yet): looked up when asked
+      }
+    }
   }
   ~StreamState() { sock_.close(); }
 
@@ -156,7 +165,10 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         co_return;
       }
       if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recv from " + peer_str());
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int err = errno;  // before peer_str()
+        throw_os_error(err, "recv from " + peer_str());
+      }
       loop_->clear_io_ready(fd, false);
       co_await IoWait(*loop_, fd, false);
     }
@@ -406,7 +418,8 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         loop_->clear_io_ready(fd, true);
         return;
       }
-      connection_lost(n < 0 ? errno : EPIPE, "send to " + peer_str());
+      const int err = n < 0 ? errno : EPIPE;  // before peer_str(), which may set errno
+      connection_lost(err, "send to " + peer_str());
       return;
     }
   }
@@ -535,6 +548,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   std::string peer_str() const {
     if (pipe_) return "pipe " + std::to_string(sock_.fileno());
+    if (!peer_.empty()) return peer_.str();
     try {
       return sock_.getpeername().str();
     } catch (...) {
@@ -543,6 +557,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   }
 
   Socket sock_;
+  SockAddr peer_;  // the peer's address, when connected at the start
   EventLoop* loop_ = nullptr;
   std::function<void()> on_closed_;  // a server forgets the connection
 };
@@ -712,7 +727,7 @@ void StreamWriter::set_write_buffer_limits(std::optional<std::size_t> high, std:
   s_->low_ = l;
 }
 
-SockAddr StreamWriter::peername() const { return s_->sock_.getpeername(); }
+SockAddr StreamWriter::peername() const { return s_->peer_.empty() ? s_->sock_.getpeername() : s_->peer_; }
 SockAddr StreamWriter::sockname() const { return s_->sock_.getsockname(); }
 int StreamWriter::fileno() const noexcept { return s_->sock_.fileno(); }
 

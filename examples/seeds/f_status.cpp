@@ -23,6 +23,7 @@ aio::Coro<std::string> get_status(std::string url) {
   aio::ConnectionOptions options;
   int port = url_parsed.port;
   if (url_parsed.scheme == "https") {
+    options.ssl = true;  // ssl=True: the system's CAs, the host name checked
     if (port == 0) port = 443;
   } else if (port == 0) {
     port = 80;
