@@ -39,10 +39,11 @@ aio::Coro<std::string> call_url(std::string url) {
 aio::Coro<> main_(std::vector<std::string> urls, double latency) {
   LocalWeb web;
   if (urls.empty()) {
-    web = co_await LocalWeb::start({{"HTTP/1.1 200 OK", "<!doctype html><title>Google</title>"},
+    // named first: g++ 12 cannot build an initializer list inside co_await
+    std::vector<LocalSite> sites = {{"HTTP/1.1 200 OK", "<!doctype html><title>Google</title>"},
                                     {"HTTP/1.1 200 OK", "<!DOCTYPE html><title>Яндекс</title>"},
-                                    {"HTTP/1.1 200 OK", "<!doctype html><title>Welcome to Python.org</title>"}},
-                                   latency);
+                                    {"HTTP/1.1 200 OK", "<!doctype html><title>Welcome to Python.org</title>"}};
+    web = co_await LocalWeb::start(std::move(sites), latency);
     for (std::size_t i = 0; i < web.size(); ++i) urls.push_back(web.url(i));
   }
   // futures = [call_url(url) for url in urls]; asyncio.wait(futures) takes tasks on 3.12

@@ -50,17 +50,18 @@ aio::Coro<> main_(std::vector<std::string> sites, bool concurrent, double latenc
   LocalWeb web;
   if (sites.empty()) {
     // the seed's ten sites answered as they answered the seed
-    web = co_await LocalWeb::start({{"HTTP/1.1 200 OK", "google"},
-                                    {"HTTP/1.1 200 OK", "youtube"},
-                                    {"HTTP/1.1 302 Found", "facebook"},
-                                    {"HTTP/1.1 200 OK", "twitter"},
-                                    {"HTTP/1.1 200 OK", "instagram"},
-                                    {"HTTP/1.1 200 OK", "baidu"},
-                                    {"HTTP/1.1 200 OK", "wikipedia"},
-                                    {"HTTP/1.1 302 Moved temporarily", "yandex"},
-                                    {"HTTP/1.1 301 Moved Permanently", "yahoo"},
-                                    {"HTTP/1.1 302 Found", "whatsapp"}},
-                                   latency);
+    // named first: g++ 12 cannot build an initializer list inside co_await
+    std::vector<LocalSite> seed_sites = {{"HTTP/1.1 200 OK", "google"},
+                                           {"HTTP/1.1 200 OK", "youtube"},
+                                           {"HTTP/1.1 302 Found", "facebook"},
+                                           {"HTTP/1.1 200 OK", "twitter"},
+                                           {"HTTP/1.1 200 OK", "instagram"},
+                                           {"HTTP/1.1 200 OK", "baidu"},
+                                           {"HTTP/1.1 200 OK", "wikipedia"},
+                                           {"HTTP/1.1 302 Moved temporarily", "yandex"},
+                                           {"HTTP/1.1 301 Moved Permanently", "yahoo"},
+                                           {"HTTP/1.1 302 Found", "whatsapp"}};
+    web = co_await LocalWeb::start(std::move(seed_sites), latency);
     for (std::size_t i = 0; i < web.size(); ++i) sites.push_back(web.url(i));
   }
   if (!concurrent) {
