@@ -56,26 +56,29 @@ declare -A cmd=(
 servers=(${SERVERS:-epoll aio libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node})
 tck=$(getconf CLK_TCK)
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# utime and stime of a process (all its threads), in clock ticks. (The command name,
+# field 2, has no spaces for any server here.)
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # One run: prints "server=... size=... msgs_per_s=... ... server_cpu_s=..." or a failure.
 run_one() {
   local name=$1 size=$2 p=$3 line log pid c0 c1 i
   line=${cmd[$name]}
   if [[ $line == *@PORT@* ]]; then line=${line//@PORT@/$p}; else line="$line $p"; fi
-  log="$out/echo_server.log"
+  log="$out/echo_server_$p.log"  # one per run: a stale line of the last server cannot match
+  rm -f "$log"
   # shellcheck disable=SC2086
   taskset -c "$server_core" $line >"$log" 2>&1 &
   pid=$!
   for ((i = 0; i < 200; i++)); do  # up to 10 s for the server to listen
-    grep -q listening "$log" && break
+    grep -qs listening "$log" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
-  if ! grep -q listening "$log"; then
+  if ! grep -qs listening "$log"; then
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    echo "server=$name size=$size failed=start"
+    echo "server=$name size=$size failed=start: $(tr '\n' ' ' <"$log")"
     return
   fi
   c0=$(cpu_ticks "$pid")
@@ -84,11 +87,15 @@ run_one() {
   c1=$(cpu_ticks "$pid")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  rm -f "$log"
   if [ "$rc" -ne 0 ] || [ -z "$res" ]; then
     echo "server=$name size=$size failed=client_rc_$rc"
     return
   fi
-  echo "server=$name size=$size $res server_cpu_s=$(awk -v a="$c0" -v b="$c1" -v t="$tck" 'BEGIN { printf "%.2f", (b - a) / t }')"
+  awk -v a="$c0" -v b="$c1" -v t="$tck" -v head="server=$name size=$size $res" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    printf "%s server_cpu_s=%.2f server_user_s=%.2f\n", head, (y[1] + y[2] - x[1] - x[2]) / t, (y[1] - x[1]) / t
+  }'
 }
 
 results="$out/echo_results.txt"
