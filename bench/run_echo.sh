@@ -53,7 +53,7 @@ declare -A cmd=(
   [go]="env GOMAXPROCS=1 $out/go_echo"
   [node]="node bench/peers/node/echo.js"
 )
-servers=(${SERVERS:-epoll aio libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node})
+read -r -a servers <<<"${SERVERS:-epoll aio libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 tck=$(getconf CLK_TCK)
 
 # utime and stime of a process (all its threads), in clock ticks. (The command name,
