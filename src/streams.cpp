@@ -24,6 +24,15 @@
 namespace aio {
 namespace detail {
 
+// Marks a read in progress (StreamState::reading_) for the life of a frame.
+struct ReadingFlag {
+  explicit ReadingFlag(bool& f) noexcept : flag(f) { flag = true; }
+  ReadingFlag(const ReadingFlag&) = delete;
+  ReadingFlag& operator=(const ReadingFlag&) = delete;
+  ~ReadingFlag() { flag = false; }
+  bool& flag;
+};
+
 // One connection: the socket, the bytes read and not yet consumed, the bytes written
 // and not yet sent. Shared by the reader and writer handles (and kept alive by
 // itself while a close waits for buffered data to go out).
@@ -73,11 +82,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     if (reading_) throw RuntimeError(std::string(func) + "() called while another coroutine is already waiting for incoming data");
     if (rexc_) std::rethrow_exception(rexc_);
     if (eof_) co_return;
-    reading_ = true;
-    struct Done {
-      bool& flag;
-      ~Done() { flag = false; }
-    } done{reading_};
+    ReadingFlag reading(reading_);
     if (loop_ == nullptr) {
       fed_ = get_running_loop().create_future();
       co_await fed_;
@@ -88,28 +93,51 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       co_await tls_fill();
       co_return;
     }
-    if (sock_.fileno() >= 0 && !loop_->io_ready(sock_.fileno(), false)) co_await IoWait(*loop_, sock_.fileno(), false);
+    for (;;) {
+      if (sock_.fileno() >= 0 && !loop_->io_ready(sock_.fileno(), false)) co_await IoWait(*loop_, sock_.fileno(), false);
+      if (read_now()) co_return;
+    }
+  }
+
+  // A plain descriptor (no TLS, not hand-fed) with no error or EOF yet and no reader
+  // waiting: read() can wait for it in its own frame (read_ready / IoWait) instead of
+  // awaiting fill(), a coroutine of its own, on every call.
+  bool plain_readable() const noexcept { return loop_ != nullptr && !tls_ && !reading_ && !rexc_ && !eof_; }
+  // Whether the buffer has news: true after data, EOF or a closed descriptor; false
+  // when the caller must wait for the next edge of the descriptor (IoWait).
+  bool read_ready() {
+    const int fd = sock_.fileno();
+    if (fd < 0) {
+      eof_ = true;
+      return true;
+    }
+    return loop_->io_ready(fd, false) && read_now();
+  }
+
+  // One read into the buffer's tail (not zeroed first): true when it gave data or EOF
+  // (or the descriptor is gone); false when the kernel had nothing, and the readiness
+  // flag is then down. An error is kept for every later read, and thrown.
+  bool read_now() {
     for (;;) {
       const int fd = sock_.fileno();
       if (fd < 0) {  // closed meanwhile
         eof_ = true;
-        co_return;
+        return true;
       }
-      // Read into the tail (the buffer is not zeroed first).
       const std::size_t room = std::max<std::size_t>(limit_, 16 * 1024);
       const ssize_t n = raw_read(fd, rbuf_.prepare(room), room);
       if (n > 0) {
         rbuf_.commit(static_cast<std::size_t>(n));
         if (static_cast<std::size_t>(n) < room) loop_->clear_io_ready(fd, false);
-        co_return;
+        return true;
       }
       if (n == 0) {
         eof_ = true;
-        co_return;
+        return true;
       }
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        const int err = errno;
+        const int err = errno;  // before peer_str()
         try {
           throw_os_error(err, "recv from " + peer_str());
         } catch (...) {
@@ -119,7 +147,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
         }
       }
       loop_->clear_io_ready(fd, false);
-      co_await IoWait(*loop_, fd, false);
+      return false;
     }
   }
 
@@ -601,7 +629,13 @@ Coro<std::string> StreamReader::read(long n) {
     if (s->rexc_) std::rethrow_exception(s->rexc_);
     co_return s->take(s->buffered());
   }
-  if (s->buffered() == 0 && !s->eof_) co_await s->fill("read");
+  if (s->buffered() == 0 && s->plain_readable()) {
+    // The hot path of a socket or pipe: wait in this frame, read, return.
+    detail::ReadingFlag reading(s->reading_);
+    while (!s->read_ready()) co_await detail::IoWait(*s->loop_, s->sock_.fileno(), false);
+  } else if (s->buffered() == 0 && !s->eof_) {
+    co_await s->fill("read");
+  }
   co_return s->take(std::min(static_cast<std::size_t>(n), s->buffered()));
 }
 
@@ -653,7 +687,12 @@ Coro<std::string> StreamReader::readexactly(std::size_t n) {
       std::string partial = s->take(s->buffered());
       throw IncompleteReadError(std::move(partial), static_cast<long>(n));
     }
-    co_await s->fill("readexactly");
+    if (s->plain_readable()) {  // as in read()
+      detail::ReadingFlag reading(s->reading_);
+      while (!s->read_ready()) co_await detail::IoWait(*s->loop_, s->sock_.fileno(), false);
+    } else {
+      co_await s->fill("readexactly");
+    }
   }
   co_return s->take(n);
 }
