@@ -196,7 +196,7 @@ void Socket::bind(const SockAddr& addr) {
 }
 
 void Socket::listen(int backlog) {
-  if (::listen(fd_, backlog) < 0) detail::throw_os_error(errno, "listen on " + getsockname().str());
+  if (::listen(fd_, backlog) < 0) detail::throw_errno([&] { return "listen on " + getsockname().str(); });
 }
 
 void Socket::setsockopt(int level, int name, int value) {
@@ -316,7 +316,7 @@ Coro<std::pair<Socket, SockAddr>> EventLoop::sock_accept(Socket& sock) {
       co_return std::pair<Socket, SockAddr>(std::move(conn), std::move(peer));
     }
     if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (!would_block(errno)) detail::throw_os_error(errno, "accept on " + sock.getsockname().str());
+    if (!would_block(errno)) detail::throw_errno([&] { return "accept on " + sock.getsockname().str(); });
     co_await drained(*this, fd, false);
     fd = still_open(sock);
   }
@@ -336,7 +336,7 @@ Coro<std::size_t> EventLoop::sock_recv_into(Socket& sock, std::span<char> buf) {
       co_return static_cast<std::size_t>(n);
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_os_error(errno, "recv from " + sock.getsockname().str());
+    if (!would_block(errno)) detail::throw_errno([&] { return "recv from " + sock.getsockname().str(); });
     co_await drained(*this, fd, false);
     fd = still_open(sock);
   }
@@ -359,7 +359,7 @@ Coro<void> EventLoop::sock_sendall(Socket& sock, std::string data) {
       continue;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_os_error(errno, "send to " + sock.getsockname().str());
+    if (!would_block(errno)) detail::throw_errno([&] { return "send to " + sock.getsockname().str(); });
     co_await drained(*this, fd, true);
     fd = still_open(sock);
   }
@@ -382,7 +382,7 @@ Coro<std::pair<std::string, SockAddr>> EventLoop::sock_recvfrom(Socket& sock, st
       co_return std::pair<std::string, SockAddr>(std::move(data), std::move(from));
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_os_error(errno, "recvfrom on " + sock.getsockname().str());
+    if (!would_block(errno)) detail::throw_errno([&] { return "recvfrom on " + sock.getsockname().str(); });
     co_await drained(*this, fd, false);
     fd = still_open(sock);
   }
@@ -421,7 +421,7 @@ Coro<std::size_t> EventLoop::sock_sendfile(Socket& sock, int file_fd, std::size_
     }
     if (n == 0) break;  // the file is shorter than asked
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_os_error(errno, "sendfile to " + sock.getsockname().str());
+    if (!would_block(errno)) detail::throw_errno([&] { return "sendfile to " + sock.getsockname().str(); });
     co_await drained(*this, fd, true);
     fd = still_open(sock);
   }

@@ -15,7 +15,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <string>
+#include <utility>
 #include <string_view>
 
 namespace aio {
@@ -100,6 +102,13 @@ class Socket {
 namespace detail {
 /// Throws the OSError subclass Python raises for `err`, with "what: strerror".
 [[noreturn]] void throw_os_error(int err, const std::string& what);
+/// throw_os_error for errno as it is now, with the message made afterwards: a message
+/// that looks something up (getsockname) cannot change the error it reports.
+template <class F>
+[[noreturn]] void throw_errno(F&& what) {
+  const int err = errno;
+  throw_os_error(err, std::forward<F>(what)());
+}
 /// The pending error of a socket (SO_ERROR).
 int socket_error(int fd) noexcept;
 }  // namespace detail
