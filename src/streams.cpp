@@ -223,12 +223,15 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   // A close with unread bytes in the kernel resets the connection and drops what is
   // still to be sent (our close_notify, the last writes). A TLS peer always leaves
   // some (TLS 1.3 session tickets): take what has come before closing.
+  // Reads and drops what the peer sent and nobody read, before the socket closes: a
+  // close with unread bytes in the kernel sends a reset instead of a FIN, and the
+  // reset throws away what we sent last if the peer had not taken it yet (an HTTP
+  // server answering 413 without reading the body). At most 1 MiB; abort() skips it.
   void discard_unread() noexcept {
     const int fd = sock_.fileno();
-    if (fd < 0 || pipe_) return;
-    if (!tls_in_) tls_in_ = std::unique_ptr<char[]>(new (std::nothrow) char[kTlsChunk]);
-    if (!tls_in_) return;
-    for (int i = 0; i < 64 && ::recv(fd, tls_in_.get(), kTlsChunk, MSG_DONTWAIT) > 0; ++i) {
+    if (fd < 0 || pipe_ || (eof_ && !tls_)) return;  // read to EOF: the kernel has nothing left
+    char scratch[16 * 1024];
+    for (int i = 0; i < 64 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
     }
   }
 
@@ -407,6 +410,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   bool eof_pending_ = false;  // write_eof once the buffer is sent
   bool eof_written_ = false;
   bool closed_ = false;
+  bool aborting_ = false;    // abort(): closed at once, unread bytes and all
   std::exception_ptr lost_;  // the connection's error, raised by drain
   std::vector<Future<void>> drain_waiters_;
   std::vector<Future<void>> closed_waiters_;
@@ -539,6 +543,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   void abort() {
     closing_ = true;
+    aborting_ = true;
     wbuf_.clear();
     wpos_ = 0;
     finish_close();
@@ -557,7 +562,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       loop_->set_io_waiter(sock_.fileno(), false, nullptr);
     }
     linger_.registered = false;
-    if (tls_) discard_unread();
+    if (!aborting_) discard_unread();
     sock_.close();
     eof_ = true;
     wake(drain_waiters_);

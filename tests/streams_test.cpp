@@ -468,6 +468,39 @@ TEST(Streams, AHandlerThatThrowsIsReportedAndTheServerGoesOn) {
   aio::run(main_());
 }
 
+TEST(Streams, ClosingWithUnreadInputStillDeliversWhatWeWrote) {
+  // The handler answers without reading what the client sent (as an HTTP server
+  // refusing a body does). A close with unread bytes in the kernel would send a reset,
+  // and the reset would throw away the answer the client has not read yet.
+  auto main_ = []() -> Coro<> {
+    Event sent;
+    const std::string answer(4 << 20, 'a');  // more than the socket buffers hold
+    auto handler = [&sent, &answer](StreamReader, StreamWriter writer) -> Coro<void> {
+      co_await sent.wait();
+      writer.write(answer);
+      writer.close();
+      co_await writer.wait_closed();
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    writer.write(std::string(32 * 1024, 'q'));  // never read by the server
+    co_await writer.drain();
+    sent.set();
+    std::string got;
+    try {
+      got = co_await wait_for(reader.read(), kBound);
+    } catch (const ConnectionResetError& e) {
+      ADD_FAILURE() << "reset after " << got.size() << " bytes: " << e.what();
+    }
+    EXPECT_EQ(got.size(), answer.size());
+    EXPECT_TRUE(reader.at_eof());
+    writer.close();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, ResetByPeerMidReadRaisesConnectionResetError) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
