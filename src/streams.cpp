@@ -876,12 +876,13 @@ std::vector<AddrInfo> interleave(std::vector<AddrInfo> infos) {
 
 // Every address, one after another, or staggered (Happy Eyeballs): the first to
 // connect wins and the others are cancelled.
-Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& options, std::string host, int port) {
+Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& options, std::string host, int port,
+                         std::optional<std::pair<std::string, int>> local) {
   std::vector<std::exception_ptr> errors;
   if (!options.happy_eyeballs_delay || infos.size() == 1) {
     for (const AddrInfo& ai : infos) {
       try {
-        co_return co_await connect_one(ai.address, ai.type ? ai.type : SOCK_STREAM, ai.proto, options.local_addr);
+        co_return co_await connect_one(ai.address, ai.type ? ai.type : SOCK_STREAM, ai.proto, local);
       } catch (const std::system_error&) {
         errors.push_back(std::current_exception());
       }
@@ -896,7 +897,7 @@ Coro<Socket> connect_any(std::vector<AddrInfo> infos, const ConnectionOptions& o
     while (!winner) {
       if (next < infos.size()) {
         const AddrInfo& ai = infos[next++];
-        running.push_back(create_task(connect_one(ai.address, SOCK_STREAM, ai.proto, options.local_addr)));
+        running.push_back(create_task(connect_one(ai.address, SOCK_STREAM, ai.proto, local)));
       }
       if (running.empty()) break;
       WaitOptions wo;
@@ -948,7 +949,8 @@ Coro<void> client_tls(StreamWriter& writer, SSLContext ctx, std::string hostname
 }  // namespace
 
 Coro<std::pair<StreamReader, StreamWriter>> open_connection_coro(std::string host, int port, ConnectionOptions options,
-                                                                 std::optional<SSLContext> tls, std::string hostname) {
+                                                                 std::optional<SSLContext> tls, std::string hostname,
+                                                                 std::optional<std::pair<std::string, int>> local) {
   std::vector<AddrInfo> infos;
   try {
     infos.push_back(AddrInfo{0, SOCK_STREAM, 0, {}, SockAddr(host, port)});  // a numeric host needs no resolver
@@ -959,7 +961,7 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection_coro(std::string hos
     infos = co_await getaddrinfo(host, port, options.family, SOCK_STREAM);
     if (infos.empty()) throw OSError(0, "getaddrinfo('" + host + "', " + std::to_string(port) + ") returned empty list");
   }
-  Socket sock = co_await connect_any(std::move(infos), options, host, port);
+  Socket sock = co_await connect_any(std::move(infos), options, host, port, std::move(local));
   auto streams = open_stream(std::move(sock), options.limit);
   if (tls) {
     if (hostname.empty()) hostname = host;
@@ -1227,7 +1229,9 @@ Coro<Server> start_unix_server_coro(Server::Handler handler, std::string path, S
 Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options) {
   std::optional<SSLContext> tls = client_ssl(options);
   std::string hostname(options.server_hostname);
-  return open_connection_coro(std::move(host), port, options, std::move(tls), std::move(hostname));
+  std::optional<std::pair<std::string, int>> local;
+  if (options.local_addr) local.emplace(std::string(options.local_addr->first), options.local_addr->second);
+  return open_connection_coro(std::move(host), port, options, std::move(tls), std::move(hostname), std::move(local));
 }
 
 Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options) {

@@ -88,9 +88,9 @@ Coro<std::optional<std::string>> read_all(std::optional<StreamReader> r) {
   co_return co_await r->read();
 }
 
-}  // namespace
-
-Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) {
+// The spawn itself, with its own copies of what the options point at.
+Coro<Process> spawn_owned(std::vector<std::string> argv, SubprocessOptions o, std::optional<std::string> cwd,
+                          std::optional<std::map<std::string, std::string>> env) {
   EventLoop& loop = get_running_loop();
   if (argv.empty() || argv[0].empty()) throw ValueError("the program is empty");
   if (o.stdin == STDOUT || o.stdout == STDOUT) throw ValueError("STDOUT can only be used for stderr");
@@ -145,9 +145,9 @@ Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) 
     }
   }
   if (o.stderr == STDOUT) posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  if (o.cwd) {
-    if (const int r = posix_spawn_file_actions_addchdir_np(&actions, o.cwd->c_str()); r != 0) {
-      throw_spawn_error(r, "cwd", *o.cwd);
+  if (cwd) {
+    if (const int r = posix_spawn_file_actions_addchdir_np(&actions, cwd->c_str()); r != 0) {
+      throw_spawn_error(r, "cwd", *cwd);
     }
   }
 
@@ -167,8 +167,8 @@ Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) 
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
   std::vector<char*> envp;
-  if (o.env) {
-    for (const auto& [k, v] : *o.env) env_strings.push_back(k + "=" + v);
+  if (env) {
+    for (const auto& [k, v] : *env) env_strings.push_back(k + "=" + v);
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
   }
@@ -176,9 +176,9 @@ Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) 
   // glibc's posix_spawn reports the child's exec (or chdir) error.
   const bool search = argv[0].find('/') == std::string::npos;
   const int err = (search ? ::posix_spawnp : ::posix_spawn)(&pid, argv[0].c_str(), &actions, &attr, args.data(),
-                                                            o.env ? envp.data() : environ);
+                                                            env ? envp.data() : environ);
   if (err != 0) {
-    if (o.cwd && ::access(o.cwd->c_str(), X_OK) != 0) throw_spawn_error(err, "cwd", *o.cwd);
+    if (cwd && ::access(cwd->c_str(), X_OK) != 0) throw_spawn_error(err, "cwd", *cwd);
     throw_spawn_error(err, "program", argv[0]);
   }
 
@@ -193,6 +193,16 @@ Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions o) 
   if (ours[1].fd >= 0) out = open_stream(Socket::from_fd(ours[1].release()), o.limit).first;
   if (ours[2].fd >= 0) errs = open_stream(Socket::from_fd(ours[2].release()), o.limit).first;
   co_return Process(std::move(c), std::move(in), std::move(out), std::move(errs));
+}
+
+}  // namespace
+
+Coro<Process> spawn_process(std::vector<std::string> argv, SubprocessOptions options) {
+  std::optional<std::string> cwd;
+  if (options.cwd) cwd.emplace(*options.cwd);
+  std::optional<std::map<std::string, std::string>> env;
+  if (options.env != nullptr) env.emplace(*options.env);
+  return spawn_owned(std::move(argv), options, std::move(cwd), std::move(env));
 }
 
 }  // namespace detail

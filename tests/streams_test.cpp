@@ -236,6 +236,21 @@ TEST(Streams, WritingToAPipeWithoutAReaderRaisesBrokenPipeError) {
   aio::run(main_());
 }
 
+TEST(Streams, OpenConnectionBindsLocalAddr) {
+  auto main_ = []() -> Coro<> {
+    Server server = co_await start_server(echo_lines, "127.0.0.1", 0);
+    // Options made in the co_await expression (they own nothing: safe under g++ 12).
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port(), {.local_addr = {{"127.0.0.2", 0}}});
+    EXPECT_EQ(writer.sockname().host(), "127.0.0.2");
+    writer.write("from 127.0.0.2\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "from 127.0.0.2\n");
+    writer.close();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, ReadexactlyAndReaduntilAtEofCarryThePartialBytes) {
   auto main_ = []() -> Coro<> {
     StreamReader r;

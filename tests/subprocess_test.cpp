@@ -199,13 +199,27 @@ TEST_F(Subprocess, LimitBoundsThePipeReaders) {
 
 TEST_F(Subprocess, CwdAndEnv) {
   run_real([]() -> Coro<> {
-    // Options named first: g++ 12 mishandles a string literal converted inside co_await.
-    SubprocessOptions options{.stdout = PIPE, .cwd = std::string("/tmp")};
-    options.env = std::map<std::string, std::string>{{"AIO_X", "forty two"}};
+    const std::map<std::string, std::string> env{{"AIO_X", "forty two"}};
+    SubprocessOptions options{.stdout = PIPE, .cwd = "/tmp", .env = &env};
     Process p = co_await create_subprocess_shell("pwd; echo \"$AIO_X\"; echo \"${HOME:-unset}\"", options);
     auto [out, err] = co_await wait_for(p.communicate(), kBound);
     EXPECT_EQ(out, "/tmp\nforty two\nunset\n");
   }());
+}
+
+TEST_F(Subprocess, OptionsMadeInsideCoAwaitWithALongCwd) {
+  // The options struct made in the co_await expression itself, with a directory name
+  // longer than a short string: the struct owns nothing, so g++ 12 (which destroys
+  // such a temporary twice) cannot free it twice.
+  char dir[] = "/tmp/aio-subprocess-long-cwd-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string where = dir;
+  run_real([](std::string cwd) -> Coro<> {
+    Process p = co_await create_subprocess_shell("pwd", SubprocessOptions{.stdout = PIPE, .cwd = cwd});
+    auto [out, err] = co_await wait_for(p.communicate(), kBound);
+    EXPECT_EQ(out, cwd + "\n");
+  }(where));
+  ::rmdir(dir);
 }
 
 TEST_F(Subprocess, OnlyStandardStreamsAreInherited) {
@@ -248,7 +262,7 @@ TEST_F(Subprocess, ProgramNotFoundRaisesNamingIt) {
       EXPECT_STREQ(e.what(), "[Errno 13] program '/etc/passwd': Permission denied");
     }
     try {
-      SubprocessOptions options{.cwd = std::string("/aio-no-such-dir")};
+      SubprocessOptions options{.cwd = "/aio-no-such-dir"};
       co_await create_subprocess_exec("true", {}, options);
       ADD_FAILURE() << "no exception";
     } catch (const FileNotFoundError& e) {
@@ -292,7 +306,7 @@ TEST_F(Subprocess, TheVirtualProcessClockWaitsForTheChild) {
     std::map<std::string, std::string> env{{"AIO_CLOCK", "virtual"}};
     if (const char* path = std::getenv("PATH")) env["PATH"] = path;
     SubprocessOptions options{.stdout = PIPE, .stderr = STDOUT};
-    options.env = env;
+    options.env = &env;
     std::vector<std::string> args{"--gtest_filter=Subprocess.TheVirtualProcessClockWaitsForTheChild"};
     Process p = co_await create_subprocess_exec(self, args, options);
     auto [out, err] = co_await wait_for(p.communicate(), kBound);

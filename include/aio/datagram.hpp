@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <string_view>
 #include <utility>
 
@@ -65,6 +66,7 @@ struct DatagramOptions {
   /// address only becomes the default destination (as asyncio).
   bool allow_broadcast = false;
 };
+static_assert(std::is_trivially_destructible_v<DatagramOptions>);  // see ConnectionOptions
 
 /// The user's side of a datagram endpoint (asyncio.DatagramProtocol). The methods are
 /// called from the loop's callbacks, except error_received for a send that fails at

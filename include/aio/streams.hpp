@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -155,8 +156,9 @@ class Server {
 struct ConnectionOptions {
   std::size_t limit = DEFAULT_LIMIT;
   int family = AF_UNSPEC;
-  /// Bind the client socket here first (asyncio's local_addr).
-  std::optional<std::pair<std::string, int>> local_addr{};
+  /// Bind the client socket here first (asyncio's local_addr): a numeric host and a
+  /// port, read when open_connection is called (like `server_hostname`).
+  std::optional<std::pair<std::string_view, int>> local_addr{};
   /// Happy Eyeballs delay between attempts (RFC 8305 says 0.25 s); none: one by one.
   std::optional<double> happy_eyeballs_delay = 0.25;
   /// TLS: a context, or true for create_default_context().
@@ -169,6 +171,11 @@ struct ConnectionOptions {
   /// back before it aborts.
   double ssl_shutdown_timeout = 30.0;
 };
+
+// The options structs own nothing (they point at the caller's strings and contexts,
+// copied when the call is made): g++ 12 destroys an aggregate made in a co_await
+// expression twice, which is harmless only for what has a trivial destructor.
+static_assert(std::is_trivially_destructible_v<ConnectionOptions>);
 
 struct ServerOptions {
   std::size_t limit = DEFAULT_LIMIT;
@@ -183,6 +190,7 @@ struct ServerOptions {
   double ssl_handshake_timeout = 60.0;
   double ssl_shutdown_timeout = 30.0;
 };
+static_assert(std::is_trivially_destructible_v<ServerOptions>);
 
 /// Connects to host:port (a name is resolved; every address is tried).
 Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, int port, ConnectionOptions options = {});

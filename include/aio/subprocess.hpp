@@ -40,13 +40,19 @@ struct SubprocessOptions {
   std::optional<int> stdout{};
   /// Also STDOUT: merged into the child's stdout.
   std::optional<int> stderr{};
-  /// The child's working directory; none: ours.
-  std::optional<std::string> cwd{};
-  /// The child's whole environment; none: ours. The program is looked up in our PATH.
-  std::optional<std::map<std::string, std::string>> env{};
+  /// The child's working directory; none: ours. Read when the call is made.
+  std::optional<std::string_view> cwd{};
+  /// The child's whole environment (points at the caller's map, read when the call is
+  /// made); null: ours. The program is looked up in our PATH.
+  const std::map<std::string, std::string>* env = nullptr;
   /// The buffer limit of the stdout and stderr readers.
   std::size_t limit = DEFAULT_LIMIT;
 };
+
+// SubprocessOptions owns nothing (it points at the caller's strings, copied when the
+// call is made): g++ 12 destroys an aggregate made in a co_await expression twice,
+// which is harmless only for what has a trivial destructor.
+static_assert(std::is_trivially_destructible_v<SubprocessOptions>);
 
 namespace detail {
 struct ChildProcess;
