@@ -713,11 +713,12 @@ std::size_t StreamReader::limit() const noexcept { return s_->limit_; }
 
 void StreamWriter::write(std::string_view data) { s_->write(data); }
 
-Coro<void> StreamWriter::drain() {
-  auto s = s_;
-  if (s->lost_) std::rethrow_exception(s->lost_);
+namespace {
+
+// drain() when it has to wait: for a close to run first (asyncio yields once, then
+// reports the lost connection), or for the buffer to fall to the low-water mark.
+Coro<void> drain_slowly(std::shared_ptr<StreamState> s) {
   if (s->closing_) {
-    // asyncio yields once so that a close can run, then reports the lost connection.
     co_await sleep(0);
     if (s->lost_) std::rethrow_exception(s->lost_);
     co_return;
@@ -728,6 +729,25 @@ Coro<void> StreamWriter::drain() {
     co_await f;
   }
   if (s->lost_) std::rethrow_exception(s->lost_);
+}
+
+}  // namespace
+
+bool StreamWriter::Drain::await_ready() const noexcept {
+  const StreamState& s = *s_;
+  if (s.lost_) return true;  // await_resume raises it
+  return !s.closing_ && (s.pending() <= s.high_ || s.closed_);
+}
+
+std::coroutine_handle<> StreamWriter::Drain::await_suspend(std::coroutine_handle<> caller) {
+  slow_ = drain_slowly(s_);
+  waiting_.emplace(slow_.operator co_await());
+  return waiting_->await_suspend(caller);
+}
+
+void StreamWriter::Drain::await_resume() {
+  if (waiting_) return waiting_->await_resume();
+  if (s_->lost_) std::rethrow_exception(s_->lost_);
 }
 
 void StreamWriter::write_eof() {

@@ -251,6 +251,26 @@ TEST(Streams, OpenConnectionBindsLocalAddr) {
   aio::run(main_());
 }
 
+TEST(Streams, DrainIsReadyAtOnceWithLittleBufferedAndRunsAsATask) {
+  auto main_ = []() -> Coro<> {
+    Server server = co_await start_server(echo_lines, "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    writer.write("one\n");
+    StreamWriter::Drain d = writer.drain();
+    EXPECT_TRUE(d.await_ready());  // under the high-water mark: no waiting, no frame
+    co_await std::move(d);  // (g++ 12 would copy an lvalue awaiter)
+    writer.write("two\n");
+    Task<void> t = create_task(writer.drain());  // an awaitable, as sleep() is
+    co_await wait_for(t, kBound);
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "one\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "two\n");
+    writer.close();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, ReadexactlyAndReaduntilAtEofCarryThePartialBytes) {
   auto main_ = []() -> Coro<> {
     StreamReader r;

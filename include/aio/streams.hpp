@@ -20,6 +20,7 @@
 // session (ssl_version, cipher, peercert, selected_alpn_protocol).
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -86,9 +87,24 @@ class StreamWriter {
   void writelines(const R& lines) {
     for (const auto& line : lines) write(line);
   }
+  /// The awaitable drain() returns: with nothing to wait for (the usual case) it is
+  /// ready at once and makes no coroutine frame; otherwise it runs the waiting
+  /// coroutine inline. Like sleep(), it can also be given to create_task or wait_for.
+  class [[nodiscard]] Drain {
+   public:
+    explicit Drain(std::shared_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+    bool await_ready() const noexcept;
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller);
+    void await_resume();
+
+   private:
+    std::shared_ptr<detail::StreamState> s_;
+    Coro<void> slow_;
+    std::optional<Coro<void>::Awaiter> waiting_;
+  };
   /// Waits while the buffer is above the high-water mark; raises the connection's
   /// error if it was lost (ConnectionResetError, BrokenPipeError, ...).
-  Coro<void> drain();
+  Drain drain() { return Drain(s_); }
   /// Half-closes after the buffered data is sent (shutdown(SHUT_WR)).
   void write_eof();
   bool can_write_eof() const noexcept;
