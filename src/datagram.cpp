@@ -19,25 +19,6 @@ namespace aio {
 namespace detail {
 namespace {
 
-constexpr bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
-
-// Makes the loop watch `sock` (it may have been watched by another loop before).
-int watch(EventLoop& loop, Socket& sock) {
-  const int fd = sock.fileno();
-  if (fd < 0) throw OSError(EBADF, "[Errno 9] Bad file descriptor: the socket is closed");
-  if (sock.loop() != &loop) {
-    if (sock.loop() != nullptr && loop_is_alive(sock.loop())) sock.loop()->detach_io(fd);
-    loop.attach_io(fd);
-    sock.set_loop(&loop);
-  }
-  return fd;
-}
-
-// A receive found the socket drained: the next wait needs a new edge. (A datagram
-// socket's error, such as an ICMP "port unreachable", is an edge too, not a hang-up:
-// the loop does not keep it readable once a call has returned the error.)
-void drained_for_reading(EventLoop& loop, int fd) { loop.clear_io_ready(fd, false); }
-
 // The OSError Python raises for `err`, as an object for error_received.
 template <class F>
 void with_os_error(int err, const std::string& what, F&& fn) {
@@ -155,7 +136,7 @@ class DatagramTransportState final : public std::enable_shared_from_this<Datagra
 
   DatagramTransportState(EventLoop& loop, Socket sock, std::optional<SockAddr> address)
       : loop_(&loop), sock_(std::move(sock)), address_(std::move(address)) {
-    watch(loop, sock_);
+    watched_fd(loop, sock_);
     try {
       peer_ = sock_.getpeername();
     } catch (const OSError&) {
@@ -238,7 +219,7 @@ class DatagramTransportState final : public std::enable_shared_from_this<Datagra
       return;
     }
     if (would_block(err)) {
-      drained_for_reading(*loop_, fd);
+      loop_->clear_io_ready(fd, false);  // a datagram error is an edge too, not a hang-up
       loop_->set_io_waiter(fd, false, &read_edge_);
       read_waiting_ = true;
       return;
@@ -534,23 +515,6 @@ std::shared_ptr<DatagramProtocol> DatagramTransport::get_protocol() const noexce
 
 // --- DatagramSocket
 
-namespace {
-
-struct Flag {
-  bool& flag;
-  explicit Flag(bool& f) : flag(f) { flag = true; }
-  ~Flag() { flag = false; }
-  Flag(const Flag&) = delete;
-  Flag& operator=(const Flag&) = delete;
-};
-
-int still_open(const Socket& sock) {
-  if (sock.fileno() < 0) throw OSError(EBADF, "[Errno 9] Bad file descriptor: the socket was closed");
-  return sock.fileno();
-}
-
-}  // namespace
-
 DatagramSocket::DatagramSocket(Socket sock) {
   if (sock.type() != SOCK_DGRAM) throw ValueError("A UDP Socket was expected, got fd " + std::to_string(sock.fileno()));
   s_ = std::make_shared<detail::DatagramSocketState>(std::move(sock), std::nullopt);
@@ -559,28 +523,8 @@ DatagramSocket::DatagramSocket(Socket sock) {
 Coro<std::pair<std::string, SockAddr>> DatagramSocket::recvfrom(std::size_t bufsize) {
   auto s = s_;
   if (s->receiving_) throw RuntimeError("recvfrom() called while another coroutine is already waiting for a datagram");
-  EventLoop& loop = get_running_loop();
-  int fd = detail::watch(loop, s->sock_);
-  Flag busy(s->receiving_);
-  std::string data(bufsize, '\0');
-  for (;;) {
-    if (!loop.io_ready(fd, false)) {
-      co_await detail::IoWait(loop, fd, false);
-      fd = still_open(s->sock_);
-    }
-    SockAddr from;
-    socklen_t len = SockAddr::capacity;
-    const ssize_t n = ::recvfrom(fd, data.data(), data.size(), 0, from.data(), &len);
-    if (n >= 0) {
-      data.resize(static_cast<std::size_t>(n));
-      from.resize(len);
-      co_return std::pair<std::string, SockAddr>(std::move(data), std::move(from));
-    }
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (!detail::would_block(err)) detail::throw_os_error(err, "recvfrom " + s->where());
-    detail::drained_for_reading(loop, fd);
-  }
+  detail::BusyFlag busy(s->receiving_);
+  co_return co_await get_running_loop().sock_recvfrom(s->sock_, bufsize);
 }
 
 Coro<std::string> DatagramSocket::recv(std::size_t bufsize) {
@@ -590,19 +534,23 @@ Coro<std::string> DatagramSocket::recv(std::size_t bufsize) {
 
 namespace {
 
+using detail::still_open;
+using detail::watched_fd;
+using detail::would_block;
+
 Coro<std::size_t> send_datagram(std::shared_ptr<detail::DatagramSocketState> s, std::string data,
                                 std::optional<SockAddr> addr) {
   if (s->sending_) throw RuntimeError("send() called while another coroutine is already waiting to send");
   EventLoop& loop = get_running_loop();
-  int fd = detail::watch(loop, s->sock_);
-  Flag busy(s->sending_);
+  int fd = watched_fd(loop, s->sock_);
+  detail::BusyFlag busy(s->sending_);
   for (;;) {
     const ssize_t n = addr ? ::sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, addr->data(), addr->size())
                            : ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) co_return static_cast<std::size_t>(n);
     const int err = errno;
     if (err == EINTR) continue;
-    if (!detail::would_block(err)) {
+    if (!would_block(err)) {
       detail::throw_os_error(err, addr ? "sendto " + addr->str() : "send to " + (s->peer_ ? s->peer_->str() : "None"));
     }
     loop.clear_io_ready(fd, true);

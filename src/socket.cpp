@@ -256,33 +256,50 @@ int Socket::detach() noexcept {
 namespace aio {
 namespace {
 
-// The loop watches the socket from its first operation on.
-int watched_fd(EventLoop& loop, Socket& sock) {
-  const int fd = sock.fileno();
-  if (fd < 0) throw OSError(EBADF, "[Errno 9] Bad file descriptor: the socket is closed");
-  if (sock.loop() != &loop) {
-    if (sock.loop() != nullptr && detail::loop_is_alive(sock.loop())) sock.loop()->detach_io(fd);
-    loop.attach_io(fd);
-    sock.set_loop(&loop);
-  }
-  return fd;
-}
-
 // Waits for the next edge in one direction (the operation found fd drained).
 detail::IoWait drained(EventLoop& loop, int fd, bool write) {
   loop.clear_io_ready(fd, write);
   return detail::IoWait(loop, fd, write);
 }
 
-// The socket's descriptor after a wait: it may have been closed meanwhile.
+using detail::still_open;
+using detail::watched_fd;
+using detail::would_block;
+
+// What an error names: the peer of a connected socket, else our own address.
+std::string endpoint_str(const Socket& sock) {
+  try {
+    return sock.getpeername().str();
+  } catch (const std::system_error&) {
+    try {
+      return sock.getsockname().str();
+    } catch (const std::system_error&) {
+      return "fd " + std::to_string(sock.fileno());
+    }
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+int watched_fd(EventLoop& loop, Socket& sock) {
+  const int fd = sock.fileno();
+  if (fd < 0) throw OSError(EBADF, "[Errno 9] Bad file descriptor: the socket is closed");
+  if (sock.loop() != &loop) {
+    if (sock.loop() != nullptr && loop_is_alive(sock.loop())) sock.loop()->detach_io(fd);
+    loop.attach_io(fd);
+    sock.set_loop(&loop);
+  }
+  return fd;
+}
+
 int still_open(const Socket& sock) {
   if (sock.fileno() < 0) throw OSError(EBADF, "[Errno 9] Bad file descriptor: the socket was closed");
   return sock.fileno();
 }
 
-constexpr bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
-
-}  // namespace
+}  // namespace detail
 
 Coro<void> EventLoop::sock_connect(Socket& sock, SockAddr address) {
   int fd = watched_fd(*this, sock);
@@ -336,7 +353,7 @@ Coro<std::size_t> EventLoop::sock_recv_into(Socket& sock, std::span<char> buf) {
       co_return static_cast<std::size_t>(n);
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_errno([&] { return "recv from " + sock.getsockname().str(); });
+    if (!would_block(errno)) detail::throw_errno([&] { return "recv from " + endpoint_str(sock); });
     co_await drained(*this, fd, false);
     fd = still_open(sock);
   }
@@ -359,7 +376,7 @@ Coro<void> EventLoop::sock_sendall(Socket& sock, std::string data) {
       continue;
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_errno([&] { return "send to " + sock.getsockname().str(); });
+    if (!would_block(errno)) detail::throw_errno([&] { return "send to " + endpoint_str(sock); });
     co_await drained(*this, fd, true);
     fd = still_open(sock);
   }
@@ -382,7 +399,7 @@ Coro<std::pair<std::string, SockAddr>> EventLoop::sock_recvfrom(Socket& sock, st
       co_return std::pair<std::string, SockAddr>(std::move(data), std::move(from));
     }
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_errno([&] { return "recvfrom on " + sock.getsockname().str(); });
+    if (!would_block(errno)) detail::throw_errno([&] { return "recvfrom " + endpoint_str(sock); });
     co_await drained(*this, fd, false);
     fd = still_open(sock);
   }
@@ -421,7 +438,7 @@ Coro<std::size_t> EventLoop::sock_sendfile(Socket& sock, int file_fd, std::size_
     }
     if (n == 0) break;  // the file is shorter than asked
     if (errno == EINTR) continue;
-    if (!would_block(errno)) detail::throw_errno([&] { return "sendfile to " + sock.getsockname().str(); });
+    if (!would_block(errno)) detail::throw_errno([&] { return "sendfile to " + endpoint_str(sock); });
     co_await drained(*this, fd, true);
     fd = still_open(sock);
   }

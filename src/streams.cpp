@@ -24,15 +24,6 @@
 namespace aio {
 namespace detail {
 
-// Marks a read in progress (StreamState::reading_) for the life of a frame.
-struct ReadingFlag {
-  explicit ReadingFlag(bool& f) noexcept : flag(f) { flag = true; }
-  ReadingFlag(const ReadingFlag&) = delete;
-  ReadingFlag& operator=(const ReadingFlag&) = delete;
-  ~ReadingFlag() { flag = false; }
-  bool& flag;
-};
-
 // One connection: the socket, the bytes read and not yet consumed, the bytes written
 // and not yet sent. Shared by the reader and writer handles (and kept alive by
 // itself while a close waits for buffered data to go out).
@@ -41,11 +32,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   explicit StreamState(std::size_t limit) : limit_(limit) {}
   StreamState(Socket sock, std::size_t limit, EventLoop& loop)
       : limit_(limit), pipe_(sock.type() == 0), sock_(std::move(sock)), loop_(&loop) {
-    if (sock_.loop() != &loop) {
-      if (sock_.loop() != nullptr && loop_is_alive(sock_.loop())) sock_.loop()->detach_io(sock_.fileno());
-      loop.attach_io(sock_.fileno());
-      sock_.set_loop(&loop);
-    }
+    watched_fd(loop, sock_);
     // As asyncio's transports keep get_extra_info("peername"): errors after a reset
     // still name the peer.
     if (!pipe_) {
@@ -82,7 +69,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     if (reading_) throw RuntimeError(std::string(func) + "() called while another coroutine is already waiting for incoming data");
     if (rexc_) std::rethrow_exception(rexc_);
     if (eof_) co_return;
-    ReadingFlag reading(reading_);
+    BusyFlag reading(reading_);
     if (loop_ == nullptr) {
       fed_ = get_running_loop().create_future();
       co_await fed_;
@@ -636,7 +623,7 @@ Coro<std::string> StreamReader::read(long n) {
   }
   if (s->buffered() == 0 && s->plain_readable()) {
     // The hot path of a socket or pipe: wait in this frame, read, return.
-    detail::ReadingFlag reading(s->reading_);
+    detail::BusyFlag reading(s->reading_);
     while (!s->read_ready()) co_await detail::IoWait(*s->loop_, s->sock_.fileno(), false);
   } else if (s->buffered() == 0 && !s->eof_) {
     co_await s->fill("read");
@@ -693,7 +680,7 @@ Coro<std::string> StreamReader::readexactly(std::size_t n) {
       throw IncompleteReadError(std::move(partial), static_cast<long>(n));
     }
     if (s->plain_readable()) {  // as in read()
-      detail::ReadingFlag reading(s->reading_);
+      detail::BusyFlag reading(s->reading_);
       while (!s->read_ready()) co_await detail::IoWait(*s->loop_, s->sock_.fileno(), false);
     } else {
       co_await s->fill("readexactly");

@@ -111,6 +111,12 @@ template <class F>
 }
 /// The pending error of a socket (SO_ERROR).
 int socket_error(int fd) noexcept;
+/// The loop watches `sock` from its first operation on (it may have been watched by
+/// another loop before); returns the descriptor. OSError(EBADF) once it is closed.
+int watched_fd(EventLoop& loop, Socket& sock);
+/// The descriptor after a wait: OSError(EBADF) when it was closed meanwhile.
+int still_open(const Socket& sock);
+constexpr bool would_block(int err) noexcept { return err == EAGAIN || err == EWOULDBLOCK; }
 }  // namespace detail
 
 }  // namespace aio

@@ -15,6 +15,16 @@
 
 namespace aio::detail {
 
+/// Marks an operation in progress (a stream's or socket's one reader, one sender) for
+/// the life of the frame that holds it, whichever way that frame ends.
+struct BusyFlag {
+  explicit BusyFlag(bool& f) noexcept : flag(f) { flag = true; }
+  BusyFlag(const BusyFlag&) = delete;
+  BusyFlag& operator=(const BusyFlag&) = delete;
+  ~BusyFlag() { flag = false; }
+  bool& flag;
+};
+
 class [[nodiscard]] IoWait final : public Waiter, public IoWaiter {
  public:
   /// Waits for `fd` (attached to `loop`) to become readable, or writable.
