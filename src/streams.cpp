@@ -30,12 +30,14 @@ namespace detail {
 class StreamState final : public IoWaiter, public std::enable_shared_from_this<StreamState> {
  public:
   explicit StreamState(std::size_t limit) : limit_(limit) {}
-  StreamState(Socket sock, std::size_t limit, EventLoop& loop)
-      : limit_(limit), pipe_(sock.type() == 0), sock_(std::move(sock)), loop_(&loop) {
+  /// `peer`: the peer's address when the caller knows it (accept gave it), else it is
+  /// asked for once here.
+  StreamState(Socket sock, std::size_t limit, EventLoop& loop, SockAddr peer = {})
+      : limit_(limit), pipe_(sock.type() == 0), sock_(std::move(sock)), peer_(std::move(peer)), loop_(&loop) {
     watched_fd(loop, sock_);
     // As asyncio's transports keep get_extra_info("peername"): errors after a reset
     // still name the peer.
-    if (!pipe_) {
+    if (!pipe_ && peer_.empty()) {
       try {
         peer_ = sock_.getpeername();
       } catch (const std::system_error&) {
@@ -1037,7 +1039,7 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
         continue;
       }
       if (conn.second.family() != AF_UNIX) conn.first.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1);
-      auto state = std::make_shared<StreamState>(std::move(conn.first), limit, *loop);
+      auto state = std::make_shared<StreamState>(std::move(conn.first), limit, *loop, std::move(conn.second));
       state->server_side_ = true;
       clients.push_back(state);
       state->on_closed_ = [weak = weak_from_this(), raw = state.get()] {
