@@ -142,6 +142,13 @@ void throw_os_error(int err, const std::string& what) {
     case EPIPE:
     case ESHUTDOWN:
       throw BrokenPipeError(err, msg);
+    case ENOENT:
+      throw FileNotFoundError(err, msg);
+    case EACCES:
+    case EPERM:
+      throw PermissionError(err, msg);
+    case ESRCH:
+      throw ProcessLookupError(err, msg);
     default:
       throw OSError(err, msg);
   }

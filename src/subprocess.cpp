@@ -35,19 +35,10 @@ struct Fd {
 
 std::string py_quote(const std::string& s) { return "'" + s + "'"; }
 
-// Python's OSError subclasses for a failed spawn, naming the program (or the working
-// directory): "[Errno 2] program 'nosuch': No such file or directory".
+// A failed spawn, naming the program (or the working directory) in Python's OSError
+// subclass for it: "[Errno 2] program 'nosuch': No such file or directory".
 [[noreturn]] void throw_spawn_error(int err, const std::string& what, const std::string& name) {
-  const std::string msg = "[Errno " + std::to_string(err) + "] " + what + " " + py_quote(name);
-  switch (err) {
-    case ENOENT:
-      throw FileNotFoundError(err, msg);
-    case EACCES:
-    case EPERM:
-      throw PermissionError(err, msg);
-    default:
-      throw OSError(err, msg);
-  }
+  throw_os_error(err, what + " " + py_quote(name));
 }
 
 // A virtual clock must not jump past a child that someone waits for: like an executor

@@ -561,6 +561,19 @@ TEST(Streams, ResetByPeerMidReadRaisesConnectionResetError) {
   aio::run(main_());
 }
 
+TEST(Streams, AMissingUnixSocketPathIsFileNotFoundError) {
+  auto main_ = []() -> Coro<> {
+    try {
+      (void)co_await open_unix_connection("/tmp/aio-no-such-dir/no.sock");
+      ADD_FAILURE() << "connected";
+    } catch (const FileNotFoundError& e) {  // as Python: the OSError subclass for ENOENT
+      EXPECT_EQ(e.code().value(), ENOENT);
+      EXPECT_NE(std::string(e.what()).find("/tmp/aio-no-such-dir/no.sock"), std::string::npos) << e.what();
+    }
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, UnixSocketsWithAPythonPeer) {
   auto main_ = []() -> Coro<> {
     char dir[] = "/tmp/aio_unix_XXXXXX";
