@@ -697,6 +697,22 @@ void StreamReader::feed_eof() { s_->feed_eof(); }
 void StreamReader::set_exception(std::exception_ptr e) { s_->set_exception(std::move(e)); }
 std::exception_ptr StreamReader::exception() const noexcept { return s_->rexc_; }
 std::size_t StreamReader::limit() const noexcept { return s_->limit_; }
+std::string_view StreamReader::buffered() const noexcept { return s_->view(); }
+void StreamReader::consume(std::size_t n) noexcept { s_->consume(std::min(n, s_->buffered())); }
+
+Coro<bool> StreamReader::fill() {
+  auto s = s_;
+  const std::size_t before = s->buffered();
+  if (s->plain_readable()) {  // as in read()
+    detail::BusyFlag reading(s->reading_);
+    while (!s->read_ready()) co_await detail::IoWait(*s->loop_, s->sock_.fileno(), false);
+  } else {
+    co_await s->fill("fill");
+  }
+  if (s->buffered() > before) co_return true;
+  if (s->rexc_) std::rethrow_exception(s->rexc_);
+  co_return false;
+}
 
 // --- StreamWriter
 

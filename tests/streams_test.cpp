@@ -202,6 +202,47 @@ TEST(Streams, EchoServerAndClient) {
   aio::run(main_());
 }
 
+TEST(Streams, BufferedConsumeAndFillGiveParsersTheBufferInPlace) {
+  auto main_ = []() -> Coro<> {
+    Server server = co_await start_server(echo_lines, "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    EXPECT_EQ(reader.buffered(), "");
+    writer.write("GET / HTTP/1.1\r\n");
+    co_await writer.drain();
+    // Fill until the whole line is there, looking at the buffer in place.
+    while (reader.buffered().find("\r\n") == std::string_view::npos) {
+      CO_ASSERT_TRUE(co_await wait_for(reader.fill(), kBound));
+    }
+    EXPECT_EQ(reader.buffered(), "GET / HTTP/1.1\r\n");
+    reader.consume(4);
+    EXPECT_EQ(reader.buffered(), "/ HTTP/1.1\r\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "/ HTTP/1.1\r\n");
+    reader.consume(100);  // more than is buffered: drops what there is
+    EXPECT_EQ(reader.buffered(), "");
+    writer.write_eof();
+    EXPECT_FALSE(co_await wait_for(reader.fill(), kBound));  // EOF: the server closed
+    EXPECT_TRUE(reader.at_eof());
+    writer.close();
+    co_await writer.wait_closed();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+
+    StreamReader fed;  // hand-fed, as asyncio.StreamReader()
+    auto feeder = [](StreamReader r) -> Coro<> {
+      r.feed_data("ab");
+      co_await sleep(0);
+      r.feed_eof();
+    };
+    auto task = create_task(feeder(fed));
+    EXPECT_TRUE(co_await fed.fill());
+    EXPECT_EQ(fed.buffered(), "ab");
+    EXPECT_FALSE(co_await fed.fill());
+    EXPECT_EQ(fed.buffered(), "ab");
+    co_await task;
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, OverAPipeWriteEofClosesAndTheReaderSeesEof) {
   auto main_ = []() -> Coro<> {
     int fds[2];

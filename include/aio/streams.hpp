@@ -73,6 +73,17 @@ class StreamReader {
   std::exception_ptr exception() const noexcept;
   std::size_t limit() const noexcept;
 
+  /// For protocol parsers that work on the buffer in place (aio's addition; asyncio's
+  /// protocols get data_received instead): the bytes buffered and not yet read, with
+  /// no copy. The view is valid until the next call that reads or fills.
+  std::string_view buffered() const noexcept;
+  /// Drops the first n buffered bytes (at most buffered().size()), as a read would.
+  void consume(std::size_t n) noexcept;
+  /// Waits until more bytes are buffered; false at EOF (nothing more will come).
+  /// Raises what a read would (ConnectionResetError, ...). The buffer is not bounded
+  /// by the limit here: the caller consumes or gives up.
+  Coro<bool> fill();
+
  private:
   std::shared_ptr<detail::StreamState> s_;
 };
