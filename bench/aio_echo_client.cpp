@@ -1,6 +1,10 @@
-// aio_echo_client HOST PORT CONNS MSG_SIZE SECONDS: the echo benchmark's load, on aio's
-// streams, the same for every server. CONNS connections each run a ping-pong loop for
-// SECONDS: write MSG_SIZE bytes, read exactly MSG_SIZE back, record the round trip.
+// aio_echo_client HOST PORT CONNS MSG_SIZE SECONDS [RATE]: the echo benchmark's load, on
+// aio's streams, the same for every server. CONNS connections each run a ping-pong loop
+// for SECONDS: write MSG_SIZE bytes, read exactly MSG_SIZE back, record the round trip.
+// With RATE (messages per second in all, > 0) the load is paced: each connection sends
+// on a fixed schedule of CONNS/RATE seconds per message (staggered between
+// connections; a late message goes at once, with no catching up), so that the server
+// is not saturated and its CPU time per message is what differs between servers.
 // Then each half-closes, reads until the server's EOF and closes. Prints one line:
 //   msgs_per_s=... p50_us=... p99_us=... msgs=... seconds=... client_cpu_s=...
 // (client_cpu_s: this process's user+system CPU time, to show whether the client,
@@ -27,12 +31,20 @@ struct Conn {
   bool ok = false;
 };
 
-aio::Coro<> ping_pong(std::string host, int port, std::size_t size, Clock::time_point until, Conn& out) {
+aio::Coro<> ping_pong(std::string host, int port, std::size_t size, Clock::time_point until, double period,
+                      double offset, Conn& out) {
   auto [reader, writer] = co_await aio::open_connection(host, port);
   std::string msg(size, 'x');
   for (std::size_t i = 0; i < size; ++i) msg[i] = static_cast<char>('a' + i % 26);
   out.rtt_ns.reserve(1 << 16);
+  const auto to_duration = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+  auto next = Clock::now() + to_duration(offset);
   for (;;) {
+    if (period > 0) {
+      const auto now = Clock::now();
+      if (now < next) co_await aio::sleep(std::chrono::duration<double>(next - now).count());
+      next = std::max(next + to_duration(period), Clock::now());
+    }
     const auto t0 = Clock::now();
     if (t0 >= until) break;
     writer.write(msg);
@@ -56,13 +68,17 @@ double cpu_seconds() {
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-aio::Coro<int> run_load(std::string host, int port, int conns, std::size_t size, double seconds) {
+aio::Coro<int> run_load(std::string host, int port, int conns, std::size_t size, double seconds, double rate) {
   std::vector<Conn> results(static_cast<std::size_t>(conns));
   const double cpu0 = cpu_seconds();
   const auto t0 = Clock::now();
   const auto until = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<aio::Task<>> tasks;
-  for (int i = 0; i < conns; ++i) tasks.push_back(aio::create_task(ping_pong(host, port, size, until, results[static_cast<std::size_t>(i)])));
+  const double period = rate > 0 ? conns / rate : 0.0;
+  for (int i = 0; i < conns; ++i) {
+    tasks.push_back(aio::create_task(ping_pong(host, port, size, until, period, period * i / conns,
+                                               results[static_cast<std::size_t>(i)])));
+  }
   int rc = 0;
   try {
     // Bounded: a server that stops answering ends the run.
@@ -99,16 +115,17 @@ aio::Coro<int> run_load(std::string host, int port, int conns, std::size_t size,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s HOST PORT CONNS MSG_SIZE SECONDS\n", argv[0]);
+  if (argc != 6 && argc != 7) {
+    std::fprintf(stderr, "usage: %s HOST PORT CONNS MSG_SIZE SECONDS [RATE]\n", argv[0]);
     return 2;
   }
   const int conns = std::atoi(argv[3]);
   const long size = std::atol(argv[4]);
   const double seconds = std::atof(argv[5]);
-  if (conns <= 0 || size <= 0 || seconds <= 0) {
-    std::fprintf(stderr, "aio_echo_client: CONNS, MSG_SIZE and SECONDS must be positive\n");
+  const double rate = argc == 7 ? std::atof(argv[6]) : 0.0;
+  if (conns <= 0 || size <= 0 || seconds <= 0 || rate < 0) {
+    std::fprintf(stderr, "aio_echo_client: CONNS, MSG_SIZE and SECONDS must be positive, RATE not negative\n");
     return 2;
   }
-  return aio::run(run_load(argv[1], std::atoi(argv[2]), conns, static_cast<std::size_t>(size), seconds));
+  return aio::run(run_load(argv[1], std::atoi(argv[2]), conns, static_cast<std::size_t>(size), seconds, rate));
 }

@@ -12,6 +12,8 @@
 # Usage: bench/run_echo.sh [build-dir]        (default: build/peers)
 # Env:   AIO_BENCH_DIR=build/release/bench (aio_echo_server, aio_echo_client)
 #        REPS=3  RUN_SECONDS=3  CONNS=50  SIZES="64 4096"  SERVERS="epoll aio ..."
+#        RATE=100000 paces the client at that many messages per second in all (unset:
+#        as fast as the server answers), so that no server is saturated
 #        SERVER_CORE=0  CLIENT_CORE=1  PORT_BASE=23100
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,7 @@ out=${1:-build/peers}
 reps=${REPS:-3}
 run_seconds=${RUN_SECONDS:-3}
 conns=${CONNS:-50}
+rate=${RATE:-}
 sizes=${SIZES:-64 4096}
 server_core=${SERVER_CORE:-0}
 client_core=${CLIENT_CORE:-1}
@@ -44,6 +47,7 @@ g++ -std=c++20 -O2 -DNDEBUG bench/peers/asio/echo.cpp -o "$out/asio_echo" -pthre
 declare -A cmd=(
   [epoll]="$out/echo_epoll"
   [aio]="$bench_dir/aio_echo_server"
+  [aio-buffered]="$bench_dir/aio_echo_server @PORT@ --buffered"
   [libuv]="$out/echo_uv"
   [asio]="$out/asio_echo"
   [asyncio-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams"
@@ -53,7 +57,7 @@ declare -A cmd=(
   [go]="env GOMAXPROCS=1 $out/go_echo"
   [node]="node bench/peers/node/echo.js"
 )
-read -r -a servers <<<"${SERVERS:-epoll aio libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
+read -r -a servers <<<"${SERVERS:-epoll aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 tck=$(getconf CLK_TCK)
 
 # utime and stime of a process (all its threads), in clock ticks. (The command name,
@@ -83,7 +87,7 @@ run_one() {
   fi
   c0=$(cpu_ticks "$pid")
   local res rc=0
-  res=$(timeout $((run_seconds + 20)) taskset -c "$client_core" "$client" 127.0.0.1 "$p" "$conns" "$size" "$run_seconds") || rc=$?
+  res=$(timeout $((run_seconds + 20)) taskset -c "$client_core" "$client" 127.0.0.1 "$p" "$conns" "$size" "$run_seconds" $rate) || rc=$?
   c1=$(cpu_ticks "$pid")
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
@@ -109,10 +113,10 @@ for ((r = 0; r < reps; r++)); do
   done
 done
 
-/usr/bin/python3 - "$results" "$reps" "$conns" "$run_seconds" "${servers[@]}" <<'PY'
+/usr/bin/python3 - "$results" "$reps" "$conns" "$run_seconds" "${rate:-0}" "${servers[@]}" <<'PY'
 import collections, statistics, sys
-path, reps, conns, secs, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
-names = {"epoll": "raw epoll (C)", "aio": "aio streams", "libuv": "libuv", "asio": "Boost.Asio (coroutines)",
+path, reps, conns, secs, rate, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+names = {"epoll": "raw epoll (C)", "aio": "aio streams", "aio-buffered": "aio streams, in place", "libuv": "libuv", "asio": "Boost.Asio (coroutines)",
          "asyncio-streams": "asyncio streams", "asyncio-protocols": "asyncio protocols",
          "uvloop-streams": "uvloop streams", "uvloop-protocols": "uvloop protocols",
          "go": "Go (GOMAXPROCS=1)", "node": "Node (net)"}
@@ -126,7 +130,8 @@ sizes = sorted({k[1] for k in runs}, key=int)
 def med(s, size, key):
     v = [float(r[key]) for r in runs.get((s, size), [])]
     return statistics.median(v) if v else None
-print(f"Median of {reps} runs; {conns} connections, {secs} s per run; server on core 0, client on core 1.\n")
+paced = f", paced at {int(rate):,} msgs/s in all" if float(rate) > 0 else ""
+print(f"Median of {reps} runs; {conns} connections{paced}, {secs} s per run; server on core 0, client on core 1.\n")
 head = "| server |"
 rule = "|---|"
 for size in sizes:
