@@ -652,6 +652,19 @@ TEST(HttpParser, TooManyHeaders) {
   }
 }
 
+TEST(HttpParser, LineLengthIsJudgedBeforeItsEnd) {
+  // Found by request_fuzz and response_fuzz: a line over its limit and ending in a bare
+  // LF was LineTooLong when cut before the LF and a bare-LF error when whole.
+  const http::ParserLimits small{.max_line_size = 20, .max_field_size = 10, .max_headers = 4};
+  const std::string s = "GET / HTTP/1.1\r\nHost: abcdefghijk\n\r\n";
+  http::MessageHead h;
+  EXPECT_THROW(req(std::string_view(s), h, small), http::LineTooLong);
+  h.clear();
+  EXPECT_EQ(req(std::string_view(s).substr(0, 16), h, small), 0u);
+  EXPECT_THROW(req(std::string_view(s), h, small), http::LineTooLong);
+  EXPECT_THROW(resp("HTTP/1.1 200 OK" + std::string(30, 'x') + "\n\r\n", h, "GET", small), http::LineTooLong);
+}
+
 TEST(HttpParser, CustomLimits) {
   http::MessageHead h;
   const http::ParserLimits small{.max_line_size = 20, .max_field_size = 10, .max_headers = 2};

@@ -330,6 +330,11 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
       return 0;
     }
     const auto e = static_cast<std::size_t>(static_cast<const char*>(lf) - p);
+    // The length first, as for an incomplete line, so the error does not depend on
+    // whether the LF has arrived.
+    if (e - pos > limit + 1) {
+      throw LineTooLong(lines == 0 ? kStartLineWhat : kFieldWhat, limit, e - pos - 1);
+    }
     if (e == pos || p[e - 1] != '\r') {
       // A bare LF ends a line only in lenient parsers: the same bytes would frame
       // differently for a peer that accepts it.
@@ -338,7 +343,6 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
       throw InvalidHeader(bad);
     }
     const std::string_view line(p + pos, e - 1 - pos);
-    if (line.size() > limit) throw LineTooLong(lines == 0 ? kStartLineWhat : kFieldWhat, limit, line.size());
     if (lines == 0) {
       if (request) {
         parse_request_line(line, out);
