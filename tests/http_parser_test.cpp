@@ -254,6 +254,12 @@ TEST(HttpParser, HeadersCapacityIsReused) {
 TEST(HttpParser, IncompleteHeadNeedsMoreBytes) {
   http::MessageHead h;
   EXPECT_EQ(req("", h), 0u);
+  EXPECT_EQ(req(std::string_view{}, h), 0u);  // a null data pointer
+  EXPECT_EQ(resp(std::string_view{}, h), 0u);
+  http::BodyDecoder d(chunked_head());
+  EXPECT_EQ(d.feed(std::string_view{}).consumed, 0u);
+  EXPECT_EQ(d.feed("0\r\n").consumed, 3u);
+  EXPECT_EQ(d.feed(std::string_view{}).consumed, 0u);  // in the trailers
   EXPECT_EQ(req("GET / HTTP/1.1\r\nHost: x\r\n", h), 0u);
   EXPECT_EQ(req("GET / HTTP/1.1\r\nHost: x\r\n\r", h), 0u);
   EXPECT_EQ(req("GET / HTTP/1.1\r\nHost: x\r\n\r\n", h), 27u);

@@ -320,7 +320,8 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
   const std::size_t n = buf.size();
   for (;;) {
     const std::size_t limit = lines == 0 ? lim.max_line_size : lim.max_field_size;
-    const void* lf = std::memchr(p + pos, '\n', n - pos);
+    // (memchr may not be given a null pointer, which an empty view can hold.)
+    const void* lf = pos < n ? std::memchr(p + pos, '\n', n - pos) : nullptr;
     if (lf == nullptr) {
       // The line so far, when it is already over its limit (one byte more may be its CR).
       if (const std::size_t partial = n - pos; partial > limit + 1) {
@@ -640,7 +641,7 @@ BodyDecoder::Step BodyDecoder::decode(std::string_view in, std::size_t& pos, std
       case State::trailer: {
         // Trailer lines are collected in line_ (they are copied anyway), so a line split
         // across feeds is consumed as it comes.
-        const void* lf = std::memchr(in.data() + pos, '\n', n - pos);
+        const void* lf = pos < n ? std::memchr(in.data() + pos, '\n', n - pos) : nullptr;
         const std::size_t end = lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - in.data()) : n;
         line_.append(in.substr(pos, end - pos));
         pos = end;
