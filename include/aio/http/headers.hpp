@@ -154,22 +154,34 @@ class BasicMultiDict {
   void extend(const BasicMultiDict<Other>& other) {
     items_.insert(items_.end(), other.begin(), other.end());
   }
-  /// d.update(other): each key of `other` replaces the key's values here (the first
-  /// one in place, as set()); several values of one key in `other` are all kept.
+  /// d.update(other): each key of `other` replaces the key's items here, in place and
+  /// in order (key spelling included); extra new items are appended, extra old ones go.
   template <class Other>
   void update(const BasicMultiDict<Other>& other) {
-    std::vector<bool> seen(other.size(), false);
-    std::size_t i = 0;
-    for (auto it = other.begin(); it != other.end(); ++it, ++i) {
-      if (seen[i]) continue;
-      std::vector<std::string_view> values;
-      std::size_t j = i;
-      for (auto jt = it; jt != other.end(); ++jt, ++j)
-        if (KeyEq::equal(jt->first, it->first)) {
-          values.emplace_back(jt->second);
-          seen[j] = true;
+    std::vector<bool> done(other.size(), false);
+    for (std::size_t i = 0; i < other.size(); ++i) {
+      if (done[i]) continue;
+      std::string_view key = other.items()[i].first;
+      std::size_t next = i;  // the next item of `key` in `other` to place
+      auto take = [&]() -> const value_type* {
+        while (next < other.size() && !(KeyEq::equal(other.items()[next].first, key) && !done[next])) ++next;
+        if (next == other.size()) return nullptr;
+        done[next] = true;
+        return &other.items()[next++];
+      };
+      for (std::size_t j = 0; j < items_.size();) {
+        if (!KeyEq::equal(items_[j].first, key)) {
+          ++j;
+          continue;
         }
-      replace_all(it->first, values);
+        if (const value_type* p = take()) {
+          items_[j] = *p;
+          ++j;
+        } else {
+          items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(j));
+        }
+      }
+      while (const value_type* p = take()) items_.push_back(*p);
     }
   }
 
@@ -206,22 +218,6 @@ class BasicMultiDict {
   const_iterator find(std::string_view key) const noexcept {
     return std::find_if(items_.begin(), items_.end(),
                         [key](const value_type& p) { return KeyEq::equal(p.first, key); });
-  }
-  void replace_all(std::string_view key, const std::vector<std::string_view>& values) {
-    std::string k(key);
-    erase_after_first(k);
-    auto it = find(k);
-    std::size_t v = 0;
-    if (it != items_.end() && !values.empty()) it->second = std::string(values[v++]);
-    for (; v < values.size(); ++v) items_.emplace_back(k, std::string(values[v]));
-  }
-  void erase_after_first(std::string_view key) {
-    auto it = find(key);
-    if (it == items_.end()) return;
-    auto first = it - items_.begin();
-    items_.erase(std::remove_if(items_.begin() + first + 1, items_.end(),
-                                [key](const value_type& p) { return KeyEq::equal(p.first, key); }),
-                 items_.end());
   }
   static std::string key_repr(std::string_view key) {
     std::string r = "'";

@@ -57,7 +57,7 @@ class URL {
   std::string authority() const;
   /// The path decoded ("/a b"), "/" for an absolute URL with an empty path.
   std::string path() const;
-  const std::string& raw_path() const noexcept { return path_; }
+  const std::string& raw_path() const noexcept;
   /// The query decoded ('+' as space), without '?'.
   std::string query_string() const;
   const std::string& raw_query_string() const noexcept { return query_; }
@@ -126,7 +126,8 @@ class URL {
   void parse(std::string_view s, bool encoded);
   URL with_raw_query(std::string q) const;
 
-  std::string scheme_;
+  std::string scheme_;  // lower case; empty for none
+  bool authority_ = false;  // "//" was present (file:///x has one, with no host)
   std::optional<std::string> user_, password_, host_;  // encoded; host_ without brackets
   std::optional<int> port_;
   std::string path_, query_, fragment_;  // encoded
