@@ -311,6 +311,9 @@ TEST(URL, Query) {
   EXPECT_EQ(URL("http://a/?a=1&b=2&a=3").update_query({{"a", "x"}}).str(), "http://a/?a=x&b=2");
   EXPECT_EQ(URL("http://a/p?q=1").update_query("a=b&q=2&q=3").str(), "http://a/p?q=2&a=b&q=3");
   EXPECT_EQ(URL("http://a/p?x=1#f").update_query({{"a", "1"}}).str(), "http://a/p?x=1&a=1#f");
+  EXPECT_EQ(URL("http://a/p?a=1#f").extend_query({{"a", "2"}, {"b", "x y"}}).str(), "http://a/p?a=1&a=2&b=x+y#f");
+  EXPECT_EQ(URL("http://a/p").extend_query(http::QueryPairs{{"k", "v"}}).str(), "http://a/p?k=v");
+  EXPECT_EQ(URL("http://a/p?x").extend_query(http::MultiDict{}).str(), "http://a/p?x");
   URL q("http://a/p?a=1&b&c=&a=2");
   EXPECT_EQ(q.query(), (http::MultiDict{{"a", "1"}, {"b", ""}, {"c", ""}, {"a", "2"}}));
   EXPECT_EQ(q.query().getall("a"), (std::vector<std::string_view>{"1", "2"}));

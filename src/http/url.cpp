@@ -899,6 +899,16 @@ URL URL::update_query(const QueryPairs& query) const { return update_query(Multi
 URL URL::update_query(std::string_view query) const {
   return update_query(MultiDict(parse_qsl(query_quoter()(query, false), true)));
 }
+URL URL::extend_query(const QueryPairs& query) const {
+  std::string q = join_query_pairs(query);
+  if (q.empty()) return *this;
+  if (query_.empty()) return with_raw_query(std::move(q));
+  return with_raw_query(query_ + "&" + q);
+}
+URL URL::extend_query(const MultiDict& query) const { return extend_query(query.items()); }
+URL URL::extend_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const {
+  return extend_query(MultiDict(query));
+}
 URL URL::with_fragment(std::string_view fragment) const {
   URL u = *this;
   u.fragment_ = fragment_quoter()(fragment, false);

@@ -112,6 +112,11 @@ class URL {
   URL update_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const;
   URL update_query(const QueryPairs& query) const;
   URL update_query(std::string_view query) const;
+  /// Appends to the query, keeping the values already there (yarl 1.9's extend_query;
+  /// what aiohttp does with a request's params).
+  URL extend_query(const MultiDict& query) const;
+  URL extend_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const;
+  URL extend_query(const QueryPairs& query) const;
   URL with_fragment(std::string_view fragment) const;
   /// Replaces the last path segment; drops query and fragment.
   URL with_name(std::string_view name) const;
