@@ -94,11 +94,11 @@ run_one() {
     taskset -c "$server_core" $line >"$log" 2>&1 &
   fi
   pid=$!
-  # Up to 10 s for the server to listen: its "listening" line, or (nginx, which
-  # prints nothing) a first answer.
+  # Up to 10 s for the server to listen: its "listening" line, or a first answer
+  # (nginx prints nothing; nor need aio's server).
   for ((i = 0; i < 200; i++)); do
     grep -qs listening "$log" && break
-    if [ "$name" = nginx ] && curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then break; fi
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/" && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
