@@ -378,11 +378,21 @@ void URL::parse(std::string_view input, bool encoded) {
   }
   (void)has_query;
   (void)has_fragment;
-  path_ = encoded ? std::string(path) : path_quoter()(path);
+  path_.assign(path);
+  if (!encoded) normalize_path();
+  query_ = encoded ? std::string(query) : query_quoter()(query);
+  fragment_ = encoded ? std::string(fragment) : fragment_quoter()(fragment);
+}
+
+// The path's normal form: yarl's encoding (idempotent), no dot segments under an
+// authority, and no ':' in the first segment of a relative reference (it would read as
+// a scheme). Every path made here (parse, join, /, with_path, with_name) goes through it,
+// so str() parses back to itself.
+void URL::normalize_path(bool requote) {
+  if (requote) path_ = path_quoter()(path_);
   if (authority_) {
     path_ = remove_dot_segments(path_);
   } else if (scheme_.empty()) {
-    // A decoded %3A in the first segment of a relative path would read as a scheme.
     std::size_t end = std::min(path_.find('/'), path_.size());
     for (std::size_t i = 0; i < end; ++i)
       if (path_[i] == ':') {
@@ -390,8 +400,6 @@ void URL::parse(std::string_view input, bool encoded) {
         end += 2;
       }
   }
-  query_ = encoded ? std::string(query) : query_quoter()(query);
-  fragment_ = encoded ? std::string(fragment) : fragment_quoter()(fragment);
 }
 
 // ---------------------------------------------------------------------------
@@ -546,6 +554,7 @@ URL URL::join(const URL& ref) const {
   if (!ref.scheme_.empty()) {
     t = ref;
     t.path_ = remove_dot_segments(ref.path_);
+    t.normalize_path();
     return t;
   }
   t.scheme_ = scheme_;
@@ -583,6 +592,7 @@ URL URL::join(const URL& ref) const {
     }
   }
   t.fragment_ = ref.fragment_;
+  t.normalize_path();
   return t;
 }
 
@@ -595,7 +605,8 @@ URL URL::operator/(std::string_view segment) const {
   if (p.empty() && authority_) p = "/";
   if (!p.empty() && !p.ends_with('/')) p += '/';
   p += seg;
-  u.path_ = authority_ ? remove_dot_segments(p) : p;
+  u.path_ = std::move(p);
+  u.normalize_path();
   return u;
 }
 
@@ -655,7 +666,8 @@ URL URL::with_path(std::string_view path, bool encoded) const {
   URL u = *this;
   std::string p = encoded ? std::string(path) : path_quoter()(path, false);
   if (authority_ && !p.empty() && !p.starts_with('/')) p.insert(p.begin(), '/');
-  u.path_ = authority_ ? remove_dot_segments(p) : p;
+  u.path_ = std::move(p);
+  u.normalize_path(!encoded);
   u.query_.clear();
   u.fragment_.clear();
   return u;
@@ -702,7 +714,8 @@ URL URL::with_name(std::string_view name) const {
     p = "/";
   }
   p += segment_quoter()(name, false);
-  u.path_ = p;
+  u.path_ = std::move(p);
+  u.normalize_path();
   u.query_.clear();
   u.fragment_.clear();
   return u;

@@ -124,6 +124,7 @@ class URL {
 
  private:
   void parse(std::string_view s, bool encoded);
+  void normalize_path(bool requote = true);
   URL with_raw_query(std::string q) const;
 
   std::string scheme_;  // lower case; empty for none
