@@ -4,3 +4,4 @@
 
 #include "aio/http/exceptions.hpp"
 #include "aio/http/parser.hpp"
+#include "aio/http/client.hpp"

@@ -180,6 +180,8 @@ Coro<void> more_pending(ResponseState& s) {
     const std::size_t before = s.pending.size();
     while (!s.decode_buffered(s.pending) && s.pending.size() == before) co_await s.fill_more();
   } catch (...) {
+    s.must_close = true;  // a read that failed leaves the connection in an unknown state
+    s.conn.release(false);
     total.fail(std::current_exception());
     throw;
   }
@@ -351,6 +353,8 @@ Coro<std::string> ClientResponse::read() {
         }
       }
     } catch (...) {
+      s.must_close = true;
+      s.conn.release(false);
       total.fail(std::current_exception());
       throw;
     }
@@ -474,6 +478,35 @@ void append_number(std::string& b, std::uint64_t n, int base = 10) {
 }
 
 constexpr std::size_t kOneWriteBody = 64 * 1024;  // bodies up to this go in the head's write
+constexpr double kContinueWait = 1.0;  // seconds to wait for 100 Continue
+
+// Writes a request body after its head: as it is, or chunked (a stream's pieces, or
+// `body` as one chunk), then drains.
+Coro<void> send_body(detail::Connection& c, std::string_view body, bool chunked, BodyStream* stream) {
+  auto chunk = [&c](std::string_view piece) {
+    c.wbuf.clear();
+    append_number(c.wbuf, piece.size(), 16);
+    c.wbuf.append("\r\n");
+    c.wbuf.append(piece);
+    c.wbuf.append("\r\n");
+    c.writer.write(c.wbuf);
+  };
+  if (!chunked) {
+    c.writer.write(body);
+    co_await c.writer.drain();
+    co_return;
+  }
+  if (!body.empty()) chunk(body);
+  if (stream) {
+    while (std::optional<std::string> piece = co_await stream->next()) {
+      if (piece->empty()) continue;
+      chunk(*piece);
+      co_await c.writer.drain();
+    }
+  }
+  c.writer.write("0\r\n\r\n");
+  co_await c.writer.drain();
+}
 
 }  // namespace
 
@@ -546,7 +579,7 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
       std::optional<std::string_view> location = redirect && follow ? resp.header("Location") : std::nullopt;
       if (!location && redirect && follow) location = resp.header("URI");
       if (!location) {
-        resp.s_->history = std::move(history);
+        resp.state()->history = std::move(history);
         if (o.raise_for_status.value_or(options_.raise_for_status) && st >= 400) {
           resp.release();
           resp.raise_for_status();
@@ -555,7 +588,7 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
         co_return resp;
       }
       // The redirect's own body goes, so its connection can be reused.
-      if (resp.s_->decoder && !resp.s_->eof) {
+      if (resp.state()->decoder && !resp.state()->eof) {
         auto n = resp.content_length();
         if (!n || *n <= 1024 * 1024) {
           (void)co_await resp.read();
@@ -573,7 +606,7 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
         rq.send_body = false;
       } else if ((st == 307 || st == 308) && o.stream) {
         // A stream cannot be sent again: the redirect is the answer.
-        resp.s_->history = std::move(history);
+        resp.state()->history = std::move(history);
         total.finish();
         co_return resp;
       }
@@ -724,47 +757,16 @@ Coro<ClientResponse> ClientSession::send(Request& rq) {
     b.append("\r\n");
     const bool body_later = o.expect100 && any_body;
 
-    auto write_body = [&](detail::Connection& c) {
-      if (chunked) {
-        if (!body.empty()) {
-          c.wbuf.clear();
-          append_number(c.wbuf, body.size(), 16);
-          c.wbuf.append("\r\n");
-          c.writer.write(c.wbuf);
-          c.writer.write(body);
-          c.writer.write("\r\n");
-        }
-      } else {
-        c.writer.write(body);
-      }
-    };
-
     auto res = std::make_unique<ResponseState>();
     bool got_bytes = false;
     try {
       if (!body_later && !chunked && body.size() <= kOneWriteBody) {
         b.append(body);
         conn->writer.write(b);
+        co_await conn->writer.drain();
       } else {
         conn->writer.write(b);
-        if (!body_later) write_body(*conn);
-      }
-      co_await conn->writer.drain();
-      if (stream && !body_later) {
-        while (std::optional<std::string> piece = co_await o.stream->next()) {
-          if (piece->empty()) continue;
-          conn->wbuf.clear();
-          append_number(conn->wbuf, piece->size(), 16);
-          conn->wbuf.append("\r\n");
-          conn->wbuf.append(*piece);
-          conn->wbuf.append("\r\n");
-          conn->writer.write(conn->wbuf);
-          co_await conn->writer.drain();
-        }
-      }
-      if (chunked && !body_later) {
-        conn->writer.write("0\r\n\r\n");
-        co_await conn->writer.drain();
+        if (!body_later) co_await send_body(*conn, body, chunked, stream ? o.stream : nullptr);
       }
 
       // The head of the response, parsed in place.
@@ -784,28 +786,9 @@ Coro<ClientResponse> ClientSession::send(Request& rq) {
             if (head.status >= 100 && head.status < 200 && head.status != 101) {
               conn->reader.consume(n);
               head.clear();
-              if (head.status == 100 || !body_sent) {
-                if (!body_sent) {
-                  write_body(*conn);
-                  co_await conn->writer.drain();
-                  if (stream) {
-                    while (std::optional<std::string> piece = co_await o.stream->next()) {
-                      if (piece->empty()) continue;
-                      conn->wbuf.clear();
-                      append_number(conn->wbuf, piece->size(), 16);
-                      conn->wbuf.append("\r\n");
-                      conn->wbuf.append(*piece);
-                      conn->wbuf.append("\r\n");
-                      conn->writer.write(conn->wbuf);
-                      co_await conn->writer.drain();
-                    }
-                  }
-                  if (chunked) {
-                    conn->writer.write("0\r\n\r\n");
-                    co_await conn->writer.drain();
-                  }
-                  body_sent = true;
-                }
+              if (!body_sent) {
+                co_await send_body(*conn, body, chunked, stream ? o.stream : nullptr);
+                body_sent = true;
               }
               continue;
             }
@@ -826,7 +809,24 @@ Coro<ClientResponse> ClientSession::send(Request& rq) {
         }
         bool more;
         try {
-          more = co_await detail::fill(*conn, rq.timeout.sock_read);
+          if (!body_sent) {
+            // Waiting for 100 Continue: a server that says nothing within a second gets
+            // the body anyway (as curl does; RFC 9110 10.1.1 allows it).
+            bool waited_out = false;
+            try {
+              more = co_await detail::fill(*conn, std::min(kContinueWait, rq.timeout.sock_read.value_or(kContinueWait)));
+            } catch (const SocketTimeoutError&) {
+              if (rq.timeout.sock_read && *rq.timeout.sock_read <= kContinueWait) throw;
+              waited_out = true;
+            }
+            if (waited_out) {
+              co_await send_body(*conn, body, chunked, stream ? o.stream : nullptr);
+              body_sent = true;
+              continue;
+            }
+          } else {
+            more = co_await detail::fill(*conn, rq.timeout.sock_read);
+          }
         } catch (const OSError& e) {
           throw ClientOSError(e.code(), e.what());
         }
