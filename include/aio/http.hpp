@@ -4,4 +4,8 @@
 
 #include "aio/http/exceptions.hpp"
 #include "aio/http/parser.hpp"
+#include "aio/http/compression.hpp"
+#include "aio/http/cookies.hpp"
+#include "aio/http/headers.hpp"
+#include "aio/http/url.hpp"
 #include "aio/http/client.hpp"

@@ -211,8 +211,10 @@ void parse_status_line(std::string_view line, MessageHead& out) {
 // Heads
 
 // What the fields say about framing and the connection, gathered in the final pass.
+// Nothing here throws: a bad value is noted and reported once the head is complete,
+// so the error never depends on where the input was cut.
 struct Framing {
-  bool has_cl = false;
+  bool has_cl = false, cl_bad = false, cl_differs = false;
   std::uint64_t cl = 0;
   bool has_te = false;
   unsigned te_codings = 0, te_chunked = 0;
@@ -225,16 +227,18 @@ struct Framing {
 
 void content_length(std::string_view value, Framing& f) {
   for_each_element(value, [&](std::string_view v) {
-    if (v.empty()) throw InvalidHeader("Content-Length");
+    if (v.empty()) f.cl_bad = true;
     std::uint64_t n = 0;
     for (char c : v) {
-      if (!is_digit(c)) throw InvalidHeader("Content-Length");
       const auto d = static_cast<std::uint64_t>(c - '0');
-      if (n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) throw InvalidHeader("Content-Length");
+      if (!is_digit(c) || n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) {
+        f.cl_bad = true;
+        return;
+      }
       n = n * 10 + d;
     }
     // RFC 9110 8.6: repeated identical values are one value; different ones are fatal.
-    if (f.has_cl && n != f.cl) throw BadHttpMessage("Duplicate 'Content-Length' header found.");
+    if (f.has_cl && n != f.cl) f.cl_differs = true;
     f.has_cl = true;
     f.cl = n;
   });
@@ -316,7 +320,8 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
   const std::size_t n = buf.size();
   for (;;) {
     const std::size_t limit = lines == 0 ? lim.max_line_size : lim.max_field_size;
-    const void* lf = std::memchr(p + pos, '\n', n - pos);
+    // (memchr may not be given a null pointer, which an empty view can hold.)
+    const void* lf = pos < n ? std::memchr(p + pos, '\n', n - pos) : nullptr;
     if (lf == nullptr) {
       // The line so far, when it is already over its limit (one byte more may be its CR).
       if (const std::size_t partial = n - pos; partial > limit + 1) {
@@ -326,6 +331,11 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
       return 0;
     }
     const auto e = static_cast<std::size_t>(static_cast<const char*>(lf) - p);
+    // The length first, as for an incomplete line, so the error does not depend on
+    // whether the LF has arrived.
+    if (e - pos > limit + 1) {
+      throw LineTooLong(lines == 0 ? kStartLineWhat : kFieldWhat, limit, e - pos - 1);
+    }
     if (e == pos || p[e - 1] != '\r') {
       // A bare LF ends a line only in lenient parsers: the same bytes would frame
       // differently for a peer that accepts it.
@@ -334,7 +344,6 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
       throw InvalidHeader(bad);
     }
     const std::string_view line(p + pos, e - 1 - pos);
-    if (line.size() > limit) throw LineTooLong(lines == 0 ? kStartLineWhat : kFieldWhat, limit, line.size());
     if (lines == 0) {
       if (request) {
         parse_request_line(line, out);
@@ -360,6 +369,8 @@ std::size_t walk(std::string_view buf, std::size_t pos, std::size_t lines, Messa
 
 // Framing and connection rules common to requests and responses.
 void check_framing(const Framing& f, const MessageHead& out, const char* which) {
+  if (f.cl_bad) throw InvalidHeader("Content-Length");
+  if (f.cl_differs) throw BadHttpMessage("Duplicate 'Content-Length' header found.");
   if (f.has_te && f.has_cl) throw BadHttpMessage("Transfer-Encoding can't be present with Content-Length");
   if (f.has_te && out.version_minor == 0) {
     // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
@@ -388,8 +399,13 @@ std::size_t parse_head(std::string_view buf, MessageHead& out, const ParserLimit
   Framing framing;
   detail::HeadScan& scan = out.scan_;
   if (scan.offset > start && scan.size <= buf.size()) {
-    // Resuming: check only the lines that arrived since, until the head is whole.
-    if (walk(buf, scan.offset, scan.lines, out, lim, request, false, framing) == 0) return 0;
+    // Resuming: check only the lines that arrived since, until the head is whole. On
+    // an error, the full walk below reports the first one in order, as a single call
+    // on these bytes would.
+    try {
+      if (walk(buf, scan.offset, scan.lines, out, lim, request, false, framing) == 0) return 0;
+    } catch (const BadHttpMessage&) {
+    }
   }
   scan = {};
   reset(out);
@@ -493,9 +509,22 @@ inline int hex_value(char c) noexcept {
 }  // namespace
 
 BodyDecoder::Step BodyDecoder::feed(std::string_view in) {
-  const std::size_t n = in.size();
+  if (state_ == State::failed) std::rethrow_exception(error_);
   std::size_t pos = 0;
   std::string_view data;
+  try {
+    return decode(in, pos, data);
+  } catch (const BadHttpMessage&) {
+    if (data.empty()) throw;
+    // Give the data this step took first; the error comes with the next call.
+    error_ = std::current_exception();
+    state_ = State::failed;
+    return {pos, data, false};
+  }
+}
+
+BodyDecoder::Step BodyDecoder::decode(std::string_view in, std::size_t& pos, std::string_view& data) {
+  const std::size_t n = in.size();
   bool have_data = false;
   // The chunk-size line (size, blanks, extensions, CR) is bounded by max_line_size.
   auto size_byte = [&] {
@@ -508,6 +537,8 @@ BodyDecoder::Step BodyDecoder::feed(std::string_view in) {
     switch (state_) {
       case State::done:
         return {pos, data, true};
+      case State::failed:
+        std::rethrow_exception(error_);
 
       case State::length: {
         if (pos == n) return {pos, data, false};
@@ -610,7 +641,7 @@ BodyDecoder::Step BodyDecoder::feed(std::string_view in) {
       case State::trailer: {
         // Trailer lines are collected in line_ (they are copied anyway), so a line split
         // across feeds is consumed as it comes.
-        const void* lf = std::memchr(in.data() + pos, '\n', n - pos);
+        const void* lf = pos < n ? std::memchr(in.data() + pos, '\n', n - pos) : nullptr;
         const std::size_t end = lf != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf) - in.data()) : n;
         line_.append(in.substr(pos, end - pos));
         pos = end;
@@ -643,6 +674,8 @@ void BodyDecoder::feed_eof() {
     case State::until_close:
       state_ = State::done;
       return;
+    case State::failed:
+      std::rethrow_exception(error_);
     case State::length:
       throw ContentLengthError("Not enough data for satisfy content length header.");
     default:
