@@ -63,16 +63,18 @@ TEST(HttpClientNginx, StaticGzipChunkedRedirectsAndKeepAlive) {
     }
     {
       ClientSession raw(ClientSession::Options{.auto_decompress = false});
-      ClientResponse r = co_await wait_for(raw.get(nginx.url("/chunked/hello.txt"), {.headers = {{"Accept-Encoding", "identity"}}}), kBound);
+      const CIMultiDict identity{{"Accept-Encoding", "identity"}};
+      ClientResponse r = co_await wait_for(raw.get(nginx.url("/chunked/hello.txt"), {.headers = identity}), kBound);
       EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
       EXPECT_EQ(co_await r.read(), "Hello from nginx\n");
     }
-    for (const char* code : {"301", "302", "307", "308"}) {
-      ClientResponse r = co_await wait_for(session.get(nginx.url(std::string("/r") + code)), kBound);
+    const std::vector<std::string> codes = {"301", "302", "307", "308"};
+    for (const std::string& code : codes) {
+      ClientResponse r = co_await wait_for(session.get(nginx.url("/r" + code)), kBound);
       EXPECT_EQ(r.status(), 200) << code;
       EXPECT_EQ(co_await r.text(), "Hello from nginx\n");
       CO_ASSERT_TRUE(r.history().size() == 1);
-      EXPECT_EQ(r.history()[0].status(), std::atoi(code));
+      EXPECT_EQ(r.history()[0].status(), std::stoi(code));
       EXPECT_EQ(r.url().str(), nginx.url("/static/hello.txt"));
     }
     {

@@ -18,6 +18,10 @@
 // expression do): g++ 12 destroys an aggregate with members that own memory twice when
 // it is built inside a co_await expression (README).
 //
+// g++ 12 cannot build a braced list of pairs inside a co_await expression ("array used
+// as initializer", a compiler bug): with g++, name a MultiDict / CIMultiDict first and
+// pass it (`.params = params`); clang takes `{.params = {{"q", "1"}}}` as it is.
+//
 // Cancellation: every call may be cancelled; the connection it used is closed. Errors:
 // aio/http/exceptions.hpp (ClientConnectorError, ServerDisconnectedError,
 // ClientPayloadError, TooManyRedirects, InvalidURL, ...); ClientTimeout.total raises
@@ -98,7 +102,9 @@ class PairsRef {
  public:
   using Pair = std::pair<std::string_view, std::string_view>;
   PairsRef() = default;
-  PairsRef(std::initializer_list<Pair> items) : list_(items.begin()), n_(items.size()) {}  // NOLINT
+  // The list's array lives until the end of the full-expression that made it, which is
+  // as long as a request's options are used.
+  PairsRef(std::initializer_list<Pair> items) : list_(items), n_(items.size()) {}  // NOLINT
   PairsRef(const MultiDict& d) : md_(&d), n_(d.size()) {}                                   // NOLINT
   PairsRef(const CIMultiDict& d) : cd_(&d), n_(d.size()) {}                                 // NOLINT
   bool empty() const noexcept { return n_ == 0; }
@@ -110,13 +116,13 @@ class PairsRef {
     } else if (cd_) {
       for (const auto& [k, v] : *cd_) f(std::string_view(k), std::string_view(v));
     } else {
-      for (std::size_t i = 0; i < n_; ++i) f(list_[i].first, list_[i].second);
+      for (const Pair& p : list_) f(p.first, p.second);
     }
   }
   MultiDict to_multidict() const;
 
  private:
-  const Pair* list_ = nullptr;
+  std::initializer_list<Pair> list_{};
   const MultiDict* md_ = nullptr;
   const CIMultiDict* cd_ = nullptr;
   std::size_t n_ = 0;
