@@ -429,6 +429,61 @@ TEST(HttpClient, HundredRequestsReuseOneConnection) {
   aio::run(main_());
 }
 
+TEST(HttpClient, IdleConnectionsExpireAfterKeepaliveTimeout) {
+  auto main_ = []() -> Coro<> {
+    auto closed = std::make_shared<int>(0);
+    auto h = [closed](StreamReader r, StreamWriter w) -> Coro<void> {
+      while (std::optional<Req> q = co_await read_request(r, &w)) {
+        w.write(response(200, "ok"));
+        co_await w.drain();
+      }
+      ++*closed;  // the client closed the connection
+      w.close();
+    };
+    TestServer ts = co_await serve_raw(h);
+    ClientSession session;  // keepalive_timeout 15 s
+    EventLoop& loop = get_running_loop();
+    {
+      ClientResponse r = co_await session.get(ts.url("/"));
+      (void)co_await r.read();
+    }
+    co_await sleep(10);
+    {
+      ClientResponse r = co_await session.get(ts.url("/"));  // still alive: reused
+      (void)co_await r.read();
+    }
+    EXPECT_EQ(ts.stats->accepts, 1);
+    const double idle_from = loop.time();
+    co_await sleep(16);
+    EXPECT_GE(loop.time() - idle_from, 15.0);
+    EXPECT_EQ(session.connector().statistics().idle, 0u);  // expired and closed
+    EXPECT_EQ(*closed, 1);
+    ClientResponse r = co_await session.get(ts.url("/"));
+    (void)co_await r.read();
+    EXPECT_EQ(ts.stats->accepts, 2);
+    co_await session.close();  // closes the pooled connection
+    co_await sleep(0.1);
+    EXPECT_EQ(*closed, 2);
+  };
+  test::run_virtual(main_());
+}
+
+TEST(HttpClient, ForceCloseUsesAConnectionPerRequest) {
+  auto main_ = []() -> Coro<> {
+    Route route = [](const Req& q) -> Coro<std::string> { co_return response(200, q.header("Connection")); };
+    TestServer ts = co_await serve(route);
+    ClientSession session(ClientSession::Options{
+        .connector = std::make_shared<TCPConnector>(TCPConnectorOptions{.force_close = true})});
+    for (int i = 0; i < 3; ++i) {
+      ClientResponse r = co_await wait_for(session.get(ts.url("/")), kBound);
+      EXPECT_EQ(co_await r.text(), "close");
+    }
+    EXPECT_EQ(session.connector().statistics().connections_made, 3u);
+    EXPECT_EQ(session.connector().statistics().idle, 0u);
+  };
+  aio::run(main_());
+}
+
 TEST(HttpClient, UnreadBodyClosesTheConnection) {
   auto main_ = []() -> Coro<> {
     Route route = [](const Req& q) -> Coro<std::string> { co_return response(200, std::string(100000, 'x') + q.target); };

@@ -108,7 +108,7 @@ class ConnectorState : public std::enable_shared_from_this<ConnectorState> {
   Coro<void> wait_slot(HostPool& hp);
   Coro<std::unique_ptr<Connection>> connect(HostPool& hp, const SSLContext* ctx, std::string ssl_repr,
                                             std::optional<double> sock_connect, const URL* url);
-  void schedule_cleanup();
+  void schedule_cleanup(std::optional<double> when = std::nullopt);
   void cleanup() noexcept;
 
   struct Waiter {

@@ -1,4 +1,5 @@
 // The client's connection pool (TCPConnector) and its deadlines.
+#include <algorithm>
 #include <cmath>
 #include <exception>
 
@@ -250,35 +251,37 @@ void ConnectorState::give_back(std::unique_ptr<Connection> c, bool reuse) noexce
   wake_waiters();
 }
 
-void ConnectorState::schedule_cleanup() {
+void ConnectorState::schedule_cleanup(std::optional<double> when) {
   if (cleanup_scheduled_) return;
   cleanup_scheduled_ = true;
   auto run = [this] {
     cleanup_scheduled_ = false;
     cleanup();
   };
-  cleanup_ = get_running_loop().call_later(opts.keepalive_timeout, run);
+  EventLoop& loop = get_running_loop();
+  cleanup_ = loop.call_at(when.value_or(loop.time() + opts.keepalive_timeout), run);
 }
 
 void ConnectorState::cleanup() noexcept {
   const double now = get_running_loop().time();
-  bool left = false;
+  std::optional<double> next;  // the earliest expiry still to come
   for (auto& p : pools_) {
     auto& idle = p->idle;
     for (std::size_t i = 0; i < idle.size();) {
-      if (now - idle[i]->idle_since >= opts.keepalive_timeout) {
+      const double expiry = idle[i]->idle_since + opts.keepalive_timeout;
+      if (expiry <= now) {
         idle[i]->writer.close();
         idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(i));
         --stats.idle;
       } else {
         ++i;
-        left = true;
+        next = next ? std::min(*next, expiry) : expiry;
       }
     }
   }
-  if (left) {
+  if (next) {
     try {
-      schedule_cleanup();
+      schedule_cleanup(next);
     } catch (...) {
     }
   }
