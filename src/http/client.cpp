@@ -256,7 +256,13 @@ ClientResponse& ClientResponse::operator=(ClientResponse&& o) noexcept {
   }
   return *this;
 }
-ClientResponse::~ClientResponse() { release(); }
+ClientResponse::~ClientResponse() {
+  release();
+  if (s_ && s_->home) {
+    std::shared_ptr<detail::ConnectorState> home = s_->home;
+    home->recycle(std::move(s_));
+  }
+}
 
 int ClientResponse::status() const noexcept { return s_->head.status; }
 std::string_view ClientResponse::reason() const noexcept { return s_->head.reason; }
@@ -757,7 +763,7 @@ Coro<ClientResponse> ClientSession::send(Request& rq) {
     b.append("\r\n");
     const bool body_later = o.expect100 && any_body;
 
-    auto res = std::make_unique<ResponseState>();
+    std::unique_ptr<ResponseState> res = cs.new_response();
     bool got_bytes = false;
     try {
       if (!body_later && !chunked && body.size() <= kOneWriteBody) {

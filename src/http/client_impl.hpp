@@ -87,6 +87,11 @@ class ConnectorState : public std::enable_shared_from_this<ConnectorState> {
                       std::optional<double> connect_deadline, std::optional<double> sock_connect,
                       bool fresh, const URL* url);
   void give_back(std::unique_ptr<Connection> c, bool reuse) noexcept;
+  /// A response state to fill: a recycled one (its buffers keep their capacity, so a
+  /// warm request allocates no head copy or header vector), else a new one.
+  std::unique_ptr<ResponseState> new_response();
+  /// Takes back a response's state when the response goes.
+  void recycle(std::unique_ptr<ResponseState> s) noexcept;
   void close() noexcept;
 
   TCPConnectorOptions opts;
@@ -116,6 +121,7 @@ class ConnectorState : public std::enable_shared_from_this<ConnectorState> {
     Future<void> fut;
   };
   std::vector<std::unique_ptr<HostPool>> pools_;
+  std::vector<std::unique_ptr<ResponseState>> spare_;  // recycled response states
   std::list<Waiter> waiters_;
   std::size_t acquired_ = 0;
   std::optional<SSLContext> verify_ctx_, noverify_ctx_;
@@ -153,6 +159,10 @@ class Deadline {
 Coro<bool> fill(Connection& c, std::optional<double> sock_read);
 
 struct ResponseState {
+  /// Forgets the response, keeping the buffers' capacity (recycling).
+  void reset() noexcept;
+
+  std::shared_ptr<ConnectorState> home;  // takes the state back (recycle) when the response goes
   Lease conn;
   std::string method;
   URL url, real_url;

@@ -251,6 +251,52 @@ void ConnectorState::give_back(std::unique_ptr<Connection> c, bool reuse) noexce
   wake_waiters();
 }
 
+std::unique_ptr<ResponseState> ConnectorState::new_response() {
+  std::unique_ptr<ResponseState> s;
+  if (!spare_.empty()) {
+    s = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    s = std::make_unique<ResponseState>();
+  }
+  s->home = shared_from_this();
+  return s;
+}
+
+void ConnectorState::recycle(std::unique_ptr<ResponseState> s) noexcept {
+  s->reset();
+  if (spare_.size() < 256 && spare_.capacity() > spare_.size()) {
+    spare_.push_back(std::move(s));
+    return;
+  }
+  try {
+    if (spare_.size() < 256) spare_.push_back(std::move(s));
+  } catch (...) {
+  }
+}
+
+void ResponseState::reset() noexcept {
+  home.reset();
+  conn.release(false);
+  method.clear();
+  url = URL();
+  real_url = URL();
+  raw_head.clear();
+  head.clear();
+  decoder.reset();
+  inflater.reset();
+  history.clear();
+  headers.reset();
+  body.clear();
+  if (body.capacity() > 64 * 1024) body.shrink_to_fit();
+  body_read = false;
+  pending.clear();
+  pending_pos = 0;
+  eof = must_close = false;
+  total_deadline.reset();
+  sock_read.reset();
+}
+
 void ConnectorState::schedule_cleanup(std::optional<double> when) {
   if (cleanup_scheduled_) return;
   cleanup_scheduled_ = true;
