@@ -1,4 +1,6 @@
 // The client's connection pool (TCPConnector) and its deadlines.
+#include <netdb.h>
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -192,6 +194,9 @@ Coro<std::unique_ptr<Connection>> ConnectorState::connect(HostPool& hp, const SS
   } catch (const SSLError& e) {
     if (d) d->fail(std::current_exception());
     throw ClientSSLError(host, port, ssl_repr, e.code(), e.what());
+  } catch (const gaierror& e) {
+    if (d) d->fail(std::current_exception());
+    throw ClientConnectorError(host, port, ssl_repr, e.code(), ::gai_strerror(e.eai()));
   } catch (const OSError& e) {
     if (d) d->fail(std::current_exception());
     // aiohttp shows the OS error's text: [Connection refused].
