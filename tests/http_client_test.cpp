@@ -860,6 +860,18 @@ TEST(HttpClient, InvalidUrlAndRefusedConnection) {
       EXPECT_EQ(std::string(e.what()),
                 "Cannot connect to host 127.0.0.1:" + std::to_string(port) + " ssl:default [Connection refused]");
     }
+    const CIMultiDict split{{"X-A", "1\r\nX-Injected: yes"}};
+    try {
+      (void)co_await session.get("http://127.0.0.1:" + std::to_string(port) + "/", {.headers = split});
+      ADD_FAILURE() << "a header with CRLF was sent";
+    } catch (const ValueError& e) {
+      EXPECT_TRUE(contains(e.what(), "Newline or carriage return")) << e.what();
+    }
+    try {
+      (void)co_await session.request("GE T", "http://127.0.0.1:" + std::to_string(port) + "/");
+      ADD_FAILURE() << "a bad method was sent";
+    } catch (const ValueError&) {
+    }
     co_await session.close();
     try {
       (void)co_await session.get("http://127.0.0.1/");

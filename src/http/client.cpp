@@ -483,6 +483,21 @@ void append_number(std::string& b, std::uint64_t n, int base = 10) {
   b.append(tmp, static_cast<std::size_t>(r.ptr - tmp));
 }
 
+// RFC 9110's tchar: what a method and a field name are made of.
+bool is_tchar(char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// A caller's field that would split the request (CR, LF, NUL, a name that is not a
+// token) is refused before anything is sent.
+void check_field(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
+    throw ValueError("Invalid header name " + py_repr(name));
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+    throw ValueError("Newline or carriage return character detected in HTTP header value " + py_repr(value));
+}
+
 constexpr std::size_t kOneWriteBody = 64 * 1024;  // bodies up to this go in the head's write
 constexpr double kContinueWait = 1.0;  // seconds to wait for 100 Continue
 
@@ -524,7 +539,10 @@ ClientSession::ClientSession(Options options) : options_(std::move(options)) {
   if (!options_.cookies.empty()) jar_->update_cookies(options_.cookies);
   connector_ = options_.connector ? options_.connector : std::make_shared<TCPConnector>();
   owner_ = options_.connector_owner.value_or(!options_.connector);
-  for (const auto& [k, v] : options_.headers) add_field(default_headers_, k, v);
+  for (const auto& [k, v] : options_.headers) {
+    check_field(k, v);
+    add_field(default_headers_, k, v);
+  }
 }
 
 ClientSession::~ClientSession() {
@@ -560,6 +578,10 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
   rq.method = std::string(method);
   for (char& c : rq.method)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  if (rq.method.empty() || !std::all_of(rq.method.begin(), rq.method.end(), is_tchar))
+    throw ValueError("Method cannot contain non-token characters " + py_repr(rq.method));
+  o.headers.for_each(check_field);
+  o.cookies.for_each(check_field);
   rq.opt = &o;
   rq.timeout = o.timeout.value_or(options_.timeout);
   URL url(url_text);
