@@ -447,16 +447,6 @@ void ClientResponse::raise_for_status() const {
 
 // --- ClientSession
 
-struct ClientSession::Request {
-  std::string method;
-  URL url;
-  const RequestOptions* opt;
-  ClientTimeout timeout;
-  std::optional<double> total_deadline;
-  bool send_body = true;  // false once a redirect turned the request into a GET
-  bool send_auth = true;  // false after a redirect to another origin
-  bool fresh = false;     // connect anew (a reused connection turned out stale)
-};
 
 namespace {
 
@@ -557,25 +547,56 @@ Coro<void> ClientSession::close() {
   co_return;
 }
 
-Coro<ClientResponse> ClientSession::get(std::string_view url, RequestOptions o) { return request("GET", url, o); }
-Coro<ClientResponse> ClientSession::post(std::string_view url, RequestOptions o) { return request("POST", url, o); }
-Coro<ClientResponse> ClientSession::put(std::string_view url, RequestOptions o) { return request("PUT", url, o); }
-Coro<ClientResponse> ClientSession::patch(std::string_view url, RequestOptions o) { return request("PATCH", url, o); }
-Coro<ClientResponse> ClientSession::delete_(std::string_view url, RequestOptions o) {
-  return request("DELETE", url, o);
+Coro<ClientResponse> ClientSession::request(std::string_view method, std::string_view url, const RequestOptions& o) {
+  return request_(method, url, o, true);
 }
-Coro<ClientResponse> ClientSession::head(std::string_view url, RequestOptions o) {
-  if (!o.allow_redirects) o.allow_redirects = false;
-  return request("HEAD", url, o);
+Coro<ClientResponse> ClientSession::get(std::string_view url, const RequestOptions& o) {
+  return request_("GET", url, o, true);
 }
-Coro<ClientResponse> ClientSession::options(std::string_view url, RequestOptions o) {
-  return request("OPTIONS", url, o);
+Coro<ClientResponse> ClientSession::post(std::string_view url, const RequestOptions& o) {
+  return request_("POST", url, o, true);
+}
+Coro<ClientResponse> ClientSession::put(std::string_view url, const RequestOptions& o) {
+  return request_("PUT", url, o, true);
+}
+Coro<ClientResponse> ClientSession::patch(std::string_view url, const RequestOptions& o) {
+  return request_("PATCH", url, o, true);
+}
+Coro<ClientResponse> ClientSession::delete_(std::string_view url, const RequestOptions& o) {
+  return request_("DELETE", url, o, true);
+}
+Coro<ClientResponse> ClientSession::head(std::string_view url, const RequestOptions& o) {
+  return request_("HEAD", url, o, false);  // aiohttp's head() does not follow redirects by default
+}
+Coro<ClientResponse> ClientSession::options(std::string_view url, const RequestOptions& o) {
+  return request_("OPTIONS", url, o, true);
 }
 
-Coro<ClientResponse> ClientSession::request(std::string_view method, std::string_view url_text, RequestOptions o) {
+namespace {
+// Reads a redirect's body (up to 1 MiB; a bigger one closes the connection instead).
+// Its own coroutine, so the request's frame stays small.
+Coro<void> drain_redirect(ClientResponse& resp) {
+  auto n = resp.content_length();
+  if (!n || *n <= 1024 * 1024) {
+    (void)co_await resp.read();
+  } else {
+    resp.close();
+  }
+}
+}  // namespace
+
+Coro<ClientResponse> ClientSession::request_(std::string_view method, std::string_view url_text,
+                                             const RequestOptions& o, bool follow_default) {
   if (closed_) throw RuntimeError("Session is closed");
-  Request rq;
-  rq.method = std::string(method);
+  struct Held {  // the request's state, back to the connector's spares at the end
+    std::shared_ptr<detail::ConnectorState> home;
+    std::unique_ptr<detail::RequestState> p;
+    ~Held() {
+      if (p) home->recycle(std::move(p));
+    }
+  } held{connector_->state(), connector_->state()->new_request()};
+  detail::RequestState& rq = *held.p;
+  rq.method = method;
   for (char& c : rq.method)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
   if (rq.method.empty() || !std::all_of(rq.method.begin(), rq.method.end(), is_tchar))
@@ -584,20 +605,19 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
   o.cookies.for_each(check_field);
   rq.opt = &o;
   rq.timeout = o.timeout.value_or(options_.timeout);
-  URL url(url_text);
-  if (base_url_ && !url.is_absolute()) url = base_url_->join(url);
-  if (!url.is_absolute() || (url.scheme() != "http" && url.scheme() != "https"))
+  rq.url = URL(url_text);
+  if (base_url_ && !rq.url.is_absolute()) rq.url = base_url_->join(rq.url);
+  if (!rq.url.is_absolute() || (rq.url.scheme() != "http" && rq.url.scheme() != "https"))
     throw InvalidURL(std::string(url_text));
   if (!o.params.empty()) {
-    MultiDict q = url.query();
+    MultiDict q = rq.url.query();
     o.params.for_each([&](std::string_view k, std::string_view v) { q.add(k, v); });
-    url = url.with_query(q);
+    rq.url = rq.url.with_query(q);
   }
-  rq.url = std::move(url);
   if (rq.timeout.total) rq.total_deadline = get_running_loop().time() + *rq.timeout.total;
-  const bool follow = o.allow_redirects.value_or(true);
+  const bool follow = o.allow_redirects.value_or(follow_default);
 
-  Deadline total(rq.total_deadline, Deadline::Kind::total);
+  Deadline& total = rq.total.emplace(rq.total_deadline, Deadline::Kind::total);
   try {
     std::vector<ClientResponse> history;
     for (;;) {
@@ -615,17 +635,8 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
         total.finish();
         co_return resp;
       }
-      // The redirect's own body goes, so its connection can be reused.
-      if (resp.state()->decoder && !resp.state()->eof) {
-        auto n = resp.content_length();
-        if (!n || *n <= 1024 * 1024) {
-          (void)co_await resp.read();
-        } else {
-          resp.close();
-        }
-      }
-      URL next = rq.url.join(URL(*location));
-      if (next.scheme() != "http" && next.scheme() != "https") throw InvalidURL(std::string(*location));
+      rq.next = rq.url.join(URL(*location));
+      if (rq.next.scheme() != "http" && rq.next.scheme() != "https") throw InvalidURL(std::string(*location));
       if (st == 303 && rq.method != "HEAD") {
         rq.method = "GET";
         rq.send_body = false;
@@ -638,9 +649,11 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
         total.finish();
         co_return resp;
       }
-      if (next.origin() != rq.url.origin()) rq.send_auth = false;
-      rq.url = std::move(next);
+      if (rq.next.origin() != rq.url.origin()) rq.send_auth = false;
+      std::swap(rq.url, rq.next);
       rq.fresh = false;
+      // The redirect's own body goes, so its connection can be reused.
+      if (resp.state()->decoder && !resp.state()->eof) co_await drain_redirect(resp);
       history.push_back(std::move(resp));
       if (static_cast<int>(history.size()) >= o.max_redirects) {
         const ClientResponse& last = history.back();
@@ -654,7 +667,7 @@ Coro<ClientResponse> ClientSession::request(std::string_view method, std::string
   }
 }
 
-Coro<ClientResponse> ClientSession::send(Request& rq) {
+Coro<ClientResponse> ClientSession::send(detail::RequestState& rq) {
   const RequestOptions& o = *rq.opt;
   const URL& url = rq.url;
   const bool https = url.scheme() == "https";
@@ -669,22 +682,23 @@ Coro<ClientResponse> ClientSession::send(Request& rq) {
   else if (o.ssl.mode() == ClientSSL::Mode::context || (o.ssl.mode() == ClientSSL::Mode::unset && cs.opts.ssl_context))
     ssl_repr = "<SSLContext>";
 
-  // The body, once (it is the same on a retry).
-  std::string_view body;
-  std::string owned_body;
-  std::string_view content_type;
+  // The body, once (it is the same on a retry). Kept in rq, not in this frame: a frame
+  // up to 512 bytes comes from the thread's pool, a bigger one from malloc.
+  std::string_view& body = rq.body;
+  std::string_view& content_type = rq.content_type;
+  body = content_type = {};
   const bool has_body = rq.send_body;
   if (has_body) {
     if (o.data) {
       body = *o.data;
       content_type = "application/octet-stream";
     } else if (!o.form.empty()) {
-      owned_body = urlencode(o.form.to_multidict());
-      body = owned_body;
+      rq.owned_body = urlencode(o.form.to_multidict());
+      body = rq.owned_body;
       content_type = "application/x-www-form-urlencoded";
     } else if (o.json) {
-      owned_body = o.json->dump();
-      body = owned_body;
+      rq.owned_body = o.json->dump();
+      body = rq.owned_body;
       content_type = "application/json";
     }
   }

@@ -92,6 +92,8 @@ class ConnectorState : public std::enable_shared_from_this<ConnectorState> {
   std::unique_ptr<ResponseState> new_response();
   /// Takes back a response's state when the response goes.
   void recycle(std::unique_ptr<ResponseState> s) noexcept;
+  std::unique_ptr<RequestState> new_request();
+  void recycle(std::unique_ptr<RequestState> r) noexcept;
   void close() noexcept;
 
   TCPConnectorOptions opts;
@@ -122,6 +124,7 @@ class ConnectorState : public std::enable_shared_from_this<ConnectorState> {
   };
   std::vector<std::unique_ptr<HostPool>> pools_;
   std::vector<std::unique_ptr<ResponseState>> spare_;  // recycled response states
+  std::vector<std::unique_ptr<RequestState>> spare_requests_;
   std::list<Waiter> waiters_;
   std::size_t acquired_ = 0;
   std::optional<SSLContext> verify_ctx_, noverify_ctx_;
@@ -188,6 +191,36 @@ struct ResponseState {
   Coro<void> fill_more();
   void finish_body() noexcept;
   [[noreturn]] void payload_error(const std::exception& e, const char* type);
+};
+
+/// One request, redirects included (kept off the request's coroutine frame, and
+/// recycled by the connector, so that a warm request allocates nothing).
+struct RequestState {
+  void reset() noexcept {
+    method.clear();
+    url = URL();
+    next = URL();
+    opt = nullptr;
+    timeout = {};
+    total_deadline.reset();
+    send_body = send_auth = true;
+    fresh = false;
+    owned_body.clear();
+    body = content_type = {};
+    total.reset();
+  }
+  std::string method;
+  URL url;
+  URL next;  // where a redirect goes
+  const RequestOptions* opt = nullptr;
+  ClientTimeout timeout;
+  std::optional<double> total_deadline;
+  bool send_body = true;  // false once a redirect turned the request into a GET
+  bool send_auth = true;  // false after a redirect to another origin
+  bool fresh = false;     // connect anew (a reused connection turned out stale)
+  std::string owned_body;  // a form or JSON body, encoded
+  std::string_view body, content_type;
+  std::optional<Deadline> total;  // ClientTimeout.total over the request's hops
 };
 
 /// The exception type's name as aiohttp's messages show it.

@@ -280,6 +280,21 @@ void ConnectorState::recycle(std::unique_ptr<ResponseState> s) noexcept {
   }
 }
 
+std::unique_ptr<RequestState> ConnectorState::new_request() {
+  if (spare_requests_.empty()) return std::make_unique<RequestState>();
+  std::unique_ptr<RequestState> r = std::move(spare_requests_.back());
+  spare_requests_.pop_back();
+  return r;
+}
+
+void ConnectorState::recycle(std::unique_ptr<RequestState> r) noexcept {
+  r->reset();
+  try {
+    if (spare_requests_.size() < 256) spare_requests_.push_back(std::move(r));
+  } catch (...) {
+  }
+}
+
 void ResponseState::reset() noexcept {
   home.reset();
   conn.release(false);

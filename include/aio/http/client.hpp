@@ -13,9 +13,10 @@
 // framed, and is closed otherwise (release()). A request cancelled while in flight
 // closes its connection too, so no later request can read a stale response.
 //
-// RequestOptions own nothing (views and references into the caller's values, which
-// must live until the co_await of the request ends, as temporaries in the same
-// expression do): g++ 12 destroys an aggregate with members that own memory twice when
+// RequestOptions own nothing (views and references into the caller's values), and the
+// request refers to them: they must live until the co_await of the request ends, as
+// temporaries in the same expression do (`co_await session.get(url, {...})`; not
+// `create_task(session.get(url, {...}))`): g++ 12 destroys an aggregate with members that own memory twice when
 // it is built inside a co_await expression (README).
 //
 // g++ 12 cannot build a braced list of pairs inside a co_await expression ("array used
@@ -57,6 +58,7 @@ namespace detail {
 class ConnectorState;
 struct Connection;
 struct ResponseState;
+struct RequestState;
 class Deadline;
 }  // namespace detail
 
@@ -340,14 +342,14 @@ class ClientSession {
   /// Sends `method url` and returns the response once its head has arrived (the
   /// body waits in the connection for read()/content). Follows redirects unless
   /// allow_redirects is false. RuntimeError("Session is closed") after close().
-  Coro<ClientResponse> request(std::string_view method, std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> get(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> post(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> put(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> patch(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> delete_(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> head(std::string_view url, RequestOptions options = {});
-  Coro<ClientResponse> options(std::string_view url, RequestOptions options = {});
+  Coro<ClientResponse> request(std::string_view method, std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> get(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> post(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> put(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> patch(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> delete_(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> head(std::string_view url, const RequestOptions& options = {});
+  Coro<ClientResponse> options(std::string_view url, const RequestOptions& options = {});
 
   /// Closes the session and (when it owns it) its connector's connections.
   Coro<void> close();
@@ -359,8 +361,9 @@ class ClientSession {
   const ClientTimeout& timeout() const noexcept { return options_.timeout; }
 
  private:
-  struct Request;
-  Coro<ClientResponse> send(Request& rq);
+  Coro<ClientResponse> request_(std::string_view method, std::string_view url, const RequestOptions& o,
+                                bool follow_default);
+  Coro<ClientResponse> send(detail::RequestState& rq);
 
   Options options_;
   std::optional<URL> base_url_;
