@@ -117,6 +117,7 @@ Coro<TestServer> serve(Route route) {
       std::string out = co_await route(*q);
       --stats->in_flight;
       if (out.empty()) break;
+      if (q->method == "HEAD") out.resize(out.find("\r\n\r\n") + 4);  // the head alone
       w.write(out);
       co_await w.drain();
     }
@@ -642,6 +643,13 @@ TEST(HttpClient, RedirectsOfEachCode) {
       ClientResponse r = co_await session.get(ts.url("/301"), {.allow_redirects = false});
       EXPECT_EQ(r.status(), 301);
       EXPECT_EQ(r.header("Location"), "/target");
+    }
+    {  // head() does not follow by default, as aiohttp's
+      ClientResponse r = co_await session.head(ts.url("/302"));
+      EXPECT_EQ(r.status(), 302);
+      EXPECT_EQ(co_await r.read(), "");
+      ClientResponse f = co_await session.head(ts.url("/302"), {.allow_redirects = true});
+      EXPECT_EQ(f.status(), 200);
     }
     {
       ClientResponse r = co_await session.get(ts.url("/rel/a"));
