@@ -1,0 +1,6 @@
+// aio/http.hpp: aio's HTTP/1.1 client and server (aiohttp's model), opt-in: aio/aio.hpp
+// does not include it.
+#pragma once
+
+#include "aio/http/exceptions.hpp"
+#include "aio/http/parser.hpp"

@@ -1,0 +1,72 @@
+// aio/http/compression.hpp: zlib streams for Content-Encoding gzip and deflate, as
+// aiohttp's compression_utils (ZLibDecompressor / ZLibCompressor).
+//
+// Both keep zlib's state behind a pointer, so this header does not include zlib.h.
+// Errors are ContentEncodingError (aio/http/exceptions.hpp) naming the encoding.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace aio::http {
+
+/// A streaming decoder of one response or request body.
+///
+/// "gzip" (and "x-gzip") is a gzip stream, concatenated members included. "deflate"
+/// is a zlib-wrapped stream, or a raw deflate stream as some servers send: the first
+/// two bytes decide, as aiohttp does. Any other encoding ("br", "compress") throws
+/// ContentEncodingError at construction.
+class ZLibDecompressor {
+ public:
+  explicit ZLibDecompressor(std::string_view encoding);
+  ~ZLibDecompressor();
+  ZLibDecompressor(ZLibDecompressor&&) noexcept;
+  ZLibDecompressor& operator=(ZLibDecompressor&&) noexcept;
+
+  /// Decodes `chunk` and returns what it yields. With `max_length` > 0 it returns at
+  /// most that many bytes, and the input it could not consume yet is unconsumed_tail():
+  /// pass it (followed by new data) to the next call, as with Python's
+  /// zlib.decompressobj. Bytes after the end of the stream are unused_data() (after a
+  /// gzip member, another member is decoded instead). Throws ContentEncodingError for
+  /// a corrupt stream.
+  std::string decompress(std::string_view chunk, std::size_t max_length = 0);
+  /// The output still held by zlib (none with unbounded calls); the body ended.
+  std::string flush();
+  /// The end of the (last) compressed stream was seen.
+  bool eof() const noexcept;
+  const std::string& unconsumed_tail() const noexcept;
+  const std::string& unused_data() const noexcept;
+  const std::string& encoding() const noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+/// A streaming encoder ("gzip" or "deflate", the latter zlib-wrapped), for responses.
+class ZLibCompressor {
+ public:
+  /// How flush() ends its output (zlib's Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH).
+  enum class Flush { sync, full, finish };
+
+  /// `level` 0..9, or -1 for zlib's default (6). Throws ContentEncodingError for
+  /// another encoding, ValueError for a bad level.
+  explicit ZLibCompressor(std::string_view encoding = "deflate", int level = -1);
+  ~ZLibCompressor();
+  ZLibCompressor(ZLibCompressor&&) noexcept;
+  ZLibCompressor& operator=(ZLibCompressor&&) noexcept;
+
+  /// Compresses `data`; returns what zlib emits now (often nothing for small input).
+  std::string compress(std::string_view data);
+  /// Emits the pending output. After Flush::finish the stream is complete and further
+  /// calls throw RuntimeError.
+  std::string flush(Flush mode = Flush::finish);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace aio::http
