@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -139,7 +140,8 @@ class BodyDecoder {
 
   /// Decodes from the start of `in` (the bytes earlier steps did not consume); `data`
   /// is a view into `in`. consumed == 0 && !done: more bytes are needed. A step gives at
-  /// most one piece of data; call again with the rest. Never consumes past the body's
+  /// most one piece of data; call again with the rest. Every body byte before an error is
+  /// given before the error is thrown (by the next call, when the step had data). Never consumes past the body's
   /// end, so pipelined bytes after it stay for the next head. Throws
   /// TransferEncodingError / ContentLengthError on bad framing, and LineTooLong,
   /// InvalidHeader or BadHttpMessage for bad trailers.
@@ -161,10 +163,13 @@ class BodyDecoder {
   // `until_close` until feed_eof. chunked: size (hex digits) -> size_ws (blanks after
   // them) -> ext (an extension, skipped) -> size_lf (after the CR) -> data (remaining_
   // bytes) -> data_cr -> data_lf -> size ...; a zero size goes size_lf -> trailer
-  // (lines accumulate in line_) -> done at the empty line.
+  // (lines accumulate in line_) -> done at the empty line. failed: an error was found
+  // after a step had taken data; that step returned the data, and every later call
+  // throws error_ (so the data before an error never depends on how input was split).
   enum class State {
-    length, until_close, size, size_ws, ext, size_lf, data, data_cr, data_lf, trailer, done
+    length, until_close, size, size_ws, ext, size_lf, data, data_cr, data_lf, trailer, done, failed
   };
+  Step decode(std::string_view in, std::size_t& pos, std::string_view& data);
 
   State state_;
   std::uint64_t remaining_ = 0;  // length: body bytes left; data: chunk bytes left
@@ -173,6 +178,7 @@ class BodyDecoder {
   ParserLimits limits_;
   std::string line_;             // the trailer line being collected
   std::vector<std::pair<std::string, std::string>> trailers_;
+  std::exception_ptr error_;
 };
 
 }  // namespace aio::http
