@@ -4,3 +4,7 @@
 
 #include "aio/http/exceptions.hpp"
 #include "aio/http/parser.hpp"
+#include "aio/http/compression.hpp"
+#include "aio/http/cookies.hpp"
+#include "aio/http/headers.hpp"
+#include "aio/http/url.hpp"

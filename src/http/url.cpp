@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 
 #include "aio/errors.hpp"
 #include "aio/http/exceptions.hpp"
@@ -219,34 +220,236 @@ std::optional<std::string> canonical_ipv6(std::string_view lit) {
   return out;
 }
 
-// A reg-name or IPv4 address: ASCII letters lower-cased, sub-delims and valid %XX
-// kept, non-ASCII bytes (UTF-8) percent-encoded; anything else (space, controls,
-// "<>\"{}|\\^`", a bad %) makes it invalid.
-std::optional<std::string> normalize_reg_name(std::string_view h) {
+// --- IDNA: punycode (RFC 3492) for hosts with non-ASCII labels ---
+
+namespace punycode {
+constexpr std::uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38, kDamp = 700, kInitialBias = 72,
+                        kInitialN = 128;
+
+std::uint32_t adapt(std::uint32_t delta, std::uint32_t points, bool first) {
+  delta = first ? delta / kDamp : delta / 2;
+  delta += delta / points;
+  std::uint32_t k = 0;
+  while (delta > ((kBase - kTMin) * kTMax) / 2) {
+    delta /= kBase - kTMin;
+    k += kBase;
+  }
+  return k + (kBase - kTMin + 1) * delta / (delta + kSkew);
+}
+char digit(std::uint32_t d) { return static_cast<char>(d < 26 ? 'a' + d : '0' + (d - 26)); }
+std::uint32_t threshold(std::uint32_t k, std::uint32_t bias) {
+  return k <= bias ? kTMin : k >= bias + kTMax ? kTMax : k - bias;
+}
+
+std::optional<std::string> encode(const std::vector<std::uint32_t>& in) {
   std::string out;
-  out.reserve(h.size());
+  for (std::uint32_t c : in)
+    if (c < 0x80) out += static_cast<char>(c);
+  const auto b = static_cast<std::uint32_t>(out.size());
+  if (b > 0) out += '-';
+  std::uint64_t delta = 0;
+  std::uint32_t n = kInitialN, bias = kInitialBias, h = b;
+  while (h < in.size()) {
+    std::uint32_t m = 0xFFFFFFFF;
+    for (std::uint32_t c : in)
+      if (c >= n && c < m) m = c;
+    delta += static_cast<std::uint64_t>(m - n) * (h + 1);
+    n = m;
+    for (std::uint32_t c : in) {
+      if (c < n) ++delta;
+      if (delta > 0xFFFFFFFF) return std::nullopt;
+      if (c == n) {
+        auto q = static_cast<std::uint32_t>(delta);
+        for (std::uint32_t k = kBase;; k += kBase) {
+          std::uint32_t t = threshold(k, bias);
+          if (q < t) break;
+          out += digit(t + (q - t) % (kBase - t));
+          q = (q - t) / (kBase - t);
+        }
+        out += digit(q);
+        bias = adapt(static_cast<std::uint32_t>(delta), h + 1, h == b);
+        delta = 0;
+        ++h;
+      }
+    }
+    ++delta;
+    ++n;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint32_t>> decode(std::string_view in) {
+  std::vector<std::uint32_t> out;
+  auto dash = in.rfind('-');
+  std::size_t pos = 0;
+  if (dash != std::string_view::npos) {
+    for (char c : in.substr(0, dash)) {
+      if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
+      out.push_back(static_cast<unsigned char>(c));
+    }
+    pos = dash + 1;
+  }
+  std::uint64_t i = 0;
+  std::uint32_t n = kInitialN, bias = kInitialBias;
+  while (pos < in.size()) {
+    std::uint64_t old = i, w = 1;
+    for (std::uint32_t k = kBase;; k += kBase) {
+      if (pos >= in.size()) return std::nullopt;
+      char c = in[pos++];
+      std::uint32_t d;
+      if (c >= 'a' && c <= 'z') d = static_cast<std::uint32_t>(c - 'a');
+      else if (c >= 'A' && c <= 'Z') d = static_cast<std::uint32_t>(c - 'A');
+      else if (c >= '0' && c <= '9') d = static_cast<std::uint32_t>(c - '0' + 26);
+      else return std::nullopt;
+      i += d * w;
+      if (i > 0x10FFFF * 64ULL) return std::nullopt;
+      std::uint32_t t = threshold(k, bias);
+      if (d < t) break;
+      w *= kBase - t;
+      if (w > 0xFFFFFFFF) return std::nullopt;
+    }
+    auto points = static_cast<std::uint32_t>(out.size() + 1);
+    bias = adapt(static_cast<std::uint32_t>(i - old), points, old == 0);
+    std::uint64_t next = n + i / points;
+    if (next > 0x10FFFF || (next >= 0xD800 && next <= 0xDFFF)) return std::nullopt;
+    n = static_cast<std::uint32_t>(next);
+    i %= points;
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(i), n);
+    ++i;
+  }
+  return out;
+}
+}  // namespace punycode
+
+std::optional<std::vector<std::uint32_t>> utf8_decode(std::string_view s) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return std::nullopt;
+    std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 2) return std::nullopt;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+void utf8_append(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+// Lower case for the scripts whose capitals are a fixed offset away (Latin-1, Latin
+// Extended-A, Greek, Cyrillic): not UTS 46's whole mapping.
+std::uint32_t simple_lower(std::uint32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+  if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    bool odd_lower = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    if (odd_lower ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
+    return c;
+  }
+  if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;
+  if (c >= 0x410 && c <= 0x42F) return c + 32;
+  if (c >= 0x400 && c <= 0x40F) return c + 80;
+  return c;
+}
+
+// One label to its ASCII form: "xn--" and punycode when it has non-ASCII characters.
+std::optional<std::string> label_to_ascii(std::string_view label) {
+  if (std::all_of(label.begin(), label.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return std::string(label);
+  auto cps = utf8_decode(label);
+  if (!cps) return std::nullopt;
+  for (auto& c : *cps) c = simple_lower(c);
+  auto encoded = punycode::encode(*cps);
+  if (!encoded) return std::nullopt;
+  return "xn--" + *encoded;
+}
+
+// The host as written for people: "xn--" labels decoded (kept when not valid punycode).
+std::string host_to_unicode(std::string_view host) {
+  if (host.find("xn--") == std::string_view::npos) return std::string(host);
+  std::string out;
+  while (true) {
+    auto dot = host.find('.');
+    std::string_view label = host.substr(0, dot);
+    std::optional<std::vector<std::uint32_t>> cps;
+    if (label.starts_with("xn--")) cps = punycode::decode(label.substr(4));
+    // IDNA: an A-label stands for a label with non-ASCII characters, and is its only
+    // encoding (lower-case, re-encodes to itself).
+    if (cps && (std::all_of(cps->begin(), cps->end(), [](std::uint32_t c) { return c < 0x80; }) ||
+                punycode::encode(*cps) != std::optional<std::string>(std::string(label.substr(4)))))
+      cps.reset();
+    if (cps) {
+      for (std::uint32_t c : *cps) utf8_append(out, c);
+    } else {
+      out.append(label);
+    }
+    if (dot == std::string_view::npos) break;
+    out += '.';
+    host.remove_prefix(dot + 1);
+  }
+  return out;
+}
+
+// A reg-name or IPv4 address: ASCII letters lower-cased, sub-delims kept, %XX of an
+// unreserved or sub-delim byte decoded, non-ASCII (raw or percent-encoded UTF-8) in
+// IDNA form ("xn--..."); anything else (space, controls, "<>\"{}|\\^`", an encoded
+// ASCII delimiter, a bad %, invalid UTF-8) makes it invalid.
+std::optional<std::string> normalize_reg_name(std::string_view h) {
+  std::string bytes;
+  bytes.reserve(h.size());
+  bool non_ascii = false;
   for (std::size_t i = 0; i < h.size(); ++i) {
     auto c = static_cast<unsigned char>(h[i]);
     if (c == '%') {
       if (i + 2 >= h.size() || hex_value(static_cast<unsigned char>(h[i + 1])) < 0 ||
           hex_value(static_cast<unsigned char>(h[i + 2])) < 0)
         return std::nullopt;
-      auto d = static_cast<unsigned char>(hex_value(static_cast<unsigned char>(h[i + 1])) * 16 +
-                                          hex_value(static_cast<unsigned char>(h[i + 2])));
-      if (is_unreserved(d) || is_sub_delim(d))
-        out += ascii_lower(static_cast<char>(d));
-      else if (d < 0x80)
-        return std::nullopt;  // an encoded space or control is still not a host
-      else
-        append_pct(out, d);
+      c = static_cast<unsigned char>(hex_value(static_cast<unsigned char>(h[i + 1])) * 16 +
+                                     hex_value(static_cast<unsigned char>(h[i + 2])));
       i += 2;
-    } else if (c >= 0x80) {
-      append_pct(out, c);
+      if (c < 0x80 && !is_unreserved(c) && !is_sub_delim(c)) return std::nullopt;
+    }
+    if (c >= 0x80) {
+      non_ascii = true;
+      bytes += static_cast<char>(c);
     } else if (is_unreserved(c) || is_sub_delim(c)) {
-      out += ascii_lower(static_cast<char>(c));
+      bytes += ascii_lower(static_cast<char>(c));
     } else {
       return std::nullopt;
     }
+  }
+  if (!non_ascii) return bytes;
+  std::string out;
+  std::string_view rest = bytes;
+  while (true) {
+    auto dot = rest.find('.');
+    auto label = label_to_ascii(rest.substr(0, dot));
+    if (!label) return std::nullopt;
+    out += *label;
+    if (dot == std::string_view::npos) break;
+    out += '.';
+    rest.remove_prefix(dot + 1);
   }
   return out;
 }
@@ -378,11 +581,21 @@ void URL::parse(std::string_view input, bool encoded) {
   }
   (void)has_query;
   (void)has_fragment;
-  path_ = encoded ? std::string(path) : path_quoter()(path);
+  path_.assign(path);
+  if (!encoded) normalize_path();
+  query_ = encoded ? std::string(query) : query_quoter()(query);
+  fragment_ = encoded ? std::string(fragment) : fragment_quoter()(fragment);
+}
+
+// The path's normal form: yarl's encoding (idempotent), no dot segments under an
+// authority, and no ':' in the first segment of a relative reference (it would read as
+// a scheme). Every path made here (parse, join, /, with_path, with_name) goes through it,
+// so str() parses back to itself.
+void URL::normalize_path(bool requote) {
+  if (requote) path_ = path_quoter()(path_);
   if (authority_) {
     path_ = remove_dot_segments(path_);
   } else if (scheme_.empty()) {
-    // A decoded %3A in the first segment of a relative path would read as a scheme.
     std::size_t end = std::min(path_.find('/'), path_.size());
     for (std::size_t i = 0; i < end; ++i)
       if (path_[i] == ':') {
@@ -390,8 +603,6 @@ void URL::parse(std::string_view input, bool encoded) {
         end += 2;
       }
   }
-  query_ = encoded ? std::string(query) : query_quoter()(query);
-  fragment_ = encoded ? std::string(fragment) : fragment_quoter()(fragment);
 }
 
 // ---------------------------------------------------------------------------
@@ -407,7 +618,7 @@ std::optional<std::string> URL::password() const {
 }
 std::optional<std::string> URL::host() const {
   if (!host_) return std::nullopt;
-  return unquote_impl(*host_, false);
+  return host_to_unicode(*host_);
 }
 std::optional<int> URL::port() const noexcept { return port_ ? port_ : default_port(scheme_); }
 bool URL::is_default_port() const noexcept {
@@ -546,6 +757,7 @@ URL URL::join(const URL& ref) const {
   if (!ref.scheme_.empty()) {
     t = ref;
     t.path_ = remove_dot_segments(ref.path_);
+    t.normalize_path();
     return t;
   }
   t.scheme_ = scheme_;
@@ -583,6 +795,7 @@ URL URL::join(const URL& ref) const {
     }
   }
   t.fragment_ = ref.fragment_;
+  t.normalize_path();
   return t;
 }
 
@@ -595,7 +808,8 @@ URL URL::operator/(std::string_view segment) const {
   if (p.empty() && authority_) p = "/";
   if (!p.empty() && !p.ends_with('/')) p += '/';
   p += seg;
-  u.path_ = authority_ ? remove_dot_segments(p) : p;
+  u.path_ = std::move(p);
+  u.normalize_path();
   return u;
 }
 
@@ -655,7 +869,8 @@ URL URL::with_path(std::string_view path, bool encoded) const {
   URL u = *this;
   std::string p = encoded ? std::string(path) : path_quoter()(path, false);
   if (authority_ && !p.empty() && !p.starts_with('/')) p.insert(p.begin(), '/');
-  u.path_ = authority_ ? remove_dot_segments(p) : p;
+  u.path_ = std::move(p);
+  u.normalize_path(!encoded);
   u.query_.clear();
   u.fragment_.clear();
   return u;
@@ -684,6 +899,16 @@ URL URL::update_query(const QueryPairs& query) const { return update_query(Multi
 URL URL::update_query(std::string_view query) const {
   return update_query(MultiDict(parse_qsl(query_quoter()(query, false), true)));
 }
+URL URL::extend_query(const QueryPairs& query) const {
+  std::string q = join_query_pairs(query);
+  if (q.empty()) return *this;
+  if (query_.empty()) return with_raw_query(std::move(q));
+  return with_raw_query(query_ + "&" + q);
+}
+URL URL::extend_query(const MultiDict& query) const { return extend_query(query.items()); }
+URL URL::extend_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const {
+  return extend_query(MultiDict(query));
+}
 URL URL::with_fragment(std::string_view fragment) const {
   URL u = *this;
   u.fragment_ = fragment_quoter()(fragment, false);
@@ -702,7 +927,8 @@ URL URL::with_name(std::string_view name) const {
     p = "/";
   }
   p += segment_quoter()(name, false);
-  u.path_ = p;
+  u.path_ = std::move(p);
+  u.normalize_path();
   u.query_.clear();
   u.fragment_.clear();
   return u;

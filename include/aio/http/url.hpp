@@ -44,7 +44,9 @@ class URL {
   std::optional<std::string> password() const;
   const std::optional<std::string>& raw_password() const noexcept { return password_; }
   /// The host, without brackets for IPv6 (yarl's host); nullopt for a relative URL.
-  /// No IDNA: a non-ASCII host stays UTF-8 in host() and is percent-encoded in raw_host().
+  /// A non-ASCII host is kept in IDNA form in raw_host() ("xn--9ca.com", punycode of
+  /// each label, lower-cased first) and decoded in host() ("\u00e9.com"). The lower-casing
+  /// covers Latin-1, Latin Extended-A, Greek and Cyrillic capitals, not all of UTS 46.
   std::optional<std::string> host() const;
   const std::optional<std::string>& raw_host() const noexcept { return host_; }
   /// The explicit port, else the scheme's default (http/ws 80, https/wss 443), else
@@ -110,6 +112,11 @@ class URL {
   URL update_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const;
   URL update_query(const QueryPairs& query) const;
   URL update_query(std::string_view query) const;
+  /// Appends to the query, keeping the values already there (yarl 1.9's extend_query;
+  /// what aiohttp does with a request's params).
+  URL extend_query(const MultiDict& query) const;
+  URL extend_query(std::initializer_list<std::pair<std::string_view, std::string_view>> query) const;
+  URL extend_query(const QueryPairs& query) const;
   URL with_fragment(std::string_view fragment) const;
   /// Replaces the last path segment; drops query and fragment.
   URL with_name(std::string_view name) const;
@@ -124,6 +131,7 @@ class URL {
 
  private:
   void parse(std::string_view s, bool encoded);
+  void normalize_path(bool requote = true);
   URL with_raw_query(std::string q) const;
 
   std::string scheme_;  // lower case; empty for none
