@@ -8,3 +8,4 @@
 #include "aio/http/cookies.hpp"
 #include "aio/http/headers.hpp"
 #include "aio/http/url.hpp"
+#include "aio/http/web.hpp"
