@@ -194,6 +194,8 @@ void WebConnection::build_head(StreamResponse& r, std::optional<std::uint64_t> l
   }
   out_.append("Date: ").append(http_date_now()).append("\r\nServer: aio\r\n");
   if (r.force_close_ || closing_) keep_alive_ = false;
+  // The client waits for "100 Continue" or this answer: it may never send the body.
+  if (!body_done_ && head_.expect_continue && !continue_sent_) keep_alive_ = false;
   if (keep_alive_) {
     if (http10) out_.append("Connection: keep-alive\r\n");
   } else if (!http10) {
@@ -210,6 +212,7 @@ void WebConnection::build_head(StreamResponse& r, std::optional<std::uint64_t> l
 void WebConnection::append_error(int status, std::string_view text) {
   Response r({.status = status, .text = std::string(text)});
   keep_alive_ = false;
+  head_.version_minor = 1;  // the head was not understood: answer as HTTP/1.1, with close
   build_head(r, r.body().size(), false);
   out_.append(r.body());
   writer_.write(out_);
