@@ -13,6 +13,7 @@
 
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
+#include "../examples/http/local_services.hpp"
 
 namespace aio::http {
 namespace {
@@ -829,6 +830,43 @@ TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {
   EXPECT_EQ(lines[0].substr(0, 11), "127.0.0.1 [");
   EXPECT_NE(lines[0].find(" +0000] \"GET /?x=1 HTTP/1.1\" 200 13 \"http://r/\" \"ua/1\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"GET /none HTTP/1.1\" 404 14 \"-\" \"-\""), std::string::npos) << lines[1];
+}
+
+// --- the seeds' local stand-in services (examples/http/local_services.hpp)
+
+TEST(HttpServer, LocalServicesAnswerAfterTheirLatencyOnTheVirtualClock) {
+  Application app;
+  local_services::add_routes(app, {.latency = 2.0});
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        const double t0 = loop.time();
+        std::vector<Task<RawResponse>> tasks;
+        for (const auto& c : local_services::cities())
+          tasks.push_back(create_task(s.request(get("/data/2.5/weather?q=" + quote(c.name, "") + "&APPID=k"))));
+        std::vector<std::string> mains;
+        for (auto& t : tasks) {
+          RawResponse r = co_await t;
+          EXPECT_EQ(r.status, 200);
+          mains.push_back(nlohmann::json::parse(r.body)["weather"][0]["main"]);
+        }
+        EXPECT_DOUBLE_EQ(loop.time() - t0, 2.0);  // all 12 at once: one latency
+        EXPECT_EQ(mains.size(), 12u);
+        EXPECT_EQ(mains[0], "Clouds");
+        RawResponse nf = co_await s.request(get("/data/2.5/weather?q=Atlantis&APPID=k"));
+        EXPECT_EQ(nf.status, 404);
+        EXPECT_EQ(nlohmann::json::parse(nf.body)["message"], "city not found");
+        RawResponse rd = co_await s.request(get("/r/python/top.json?sort=top&t=day&limit=5"));
+        auto j = nlohmann::json::parse(rd.body);
+        EXPECT_EQ(j["data"]["children"].size(), 5u);
+        EXPECT_TRUE(j["data"]["children"][0]["data"].contains("score"));
+        RawResponse page = co_await s.request(get("/page/3"));
+        EXPECT_EQ(page.headers.get("Content-Type", ""), "text/html; charset=utf-8");
+        EXPECT_NE(page.body.find("href=\"/page/4\""), std::string::npos);
+        EXPECT_EQ((co_await s.request(get("/missing/3"))).status, 404);
+      },
+      {.access_log = nullptr}, true);
 }
 
 }  // namespace
