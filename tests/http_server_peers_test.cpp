@@ -19,10 +19,11 @@ struct ToolRun {
 };
 
 Coro<ToolRun> run_tool(std::string program, std::vector<std::string> args, std::optional<std::string> input = std::nullopt) {
-  Process p = co_await create_subprocess_exec(std::move(program), std::move(args),
-                                              {.stdin = input ? std::optional<int>(PIPE) : std::optional<int>(DEVNULL),
-                                               .stdout = PIPE,
-                                               .stderr = PIPE});
+  SubprocessOptions options;
+  options.stdin = input ? PIPE : DEVNULL;
+  options.stdout = PIPE;
+  options.stderr = PIPE;
+  Process p = co_await create_subprocess_exec(std::move(program), std::move(args), options);
   auto [out, err] = co_await wait_for(p.communicate(std::move(input)), kBound);
   co_return ToolRun{*p.returncode(), out.value_or(""), err.value_or("")};
 }
@@ -60,7 +61,8 @@ void with_server(F body) {
 
 TEST(HttpServerPeers, CurlKeepAliveOverTwoUrls) {
   with_server([](std::string base) -> Coro<> {
-    ToolRun r = co_await run_tool("curl", {"-sS", "-v", base + "/", base + "/two"});
+    std::vector<std::string> args1{"-sS", "-v", base + "/", base + "/two"};
+    ToolRun r = co_await run_tool("curl", args1);
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "Hello, World!second");
     EXPECT_NE(r.err.find("Re-using existing connection"), std::string::npos) << r.err;
@@ -69,11 +71,14 @@ TEST(HttpServerPeers, CurlKeepAliveOverTwoUrls) {
 
 TEST(HttpServerPeers, CurlChunkedUploadAndExpectContinue) {
   with_server([](std::string base) -> Coro<> {
-    ToolRun a = co_await run_tool("curl", {"-sS", "-T", "-", "-X", "POST", base + "/upload"}, std::string(100000, 'x'));
+    std::vector<std::string> args2{"-sS", "-T", "-", "-X", "POST", base + "/upload"};
+    std::string input2(100000, 'x');
+    ToolRun a = co_await run_tool("curl", args2, input2);
     EXPECT_EQ(a.status, 0) << a.err;
     EXPECT_EQ(a.out, "got 100000 te=chunked first=xxxxx");
-    ToolRun b = co_await run_tool("curl", {"-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@-", base + "/upload"},
-                              std::string(2000, 'y'));
+    std::vector<std::string> args3{"-sS", "-v", "-H", "Expect: 100-continue", "--data-binary", "@-", base + "/upload"};
+    std::string input3(2000, 'y');
+    ToolRun b = co_await run_tool("curl", args3, input3);
     EXPECT_EQ(b.status, 0) << b.err;
     EXPECT_EQ(b.out, "got 2000 te=- first=yyyyy");
     EXPECT_NE(b.err.find("HTTP/1.1 100 Continue"), std::string::npos) << b.err;
@@ -82,11 +87,13 @@ TEST(HttpServerPeers, CurlChunkedUploadAndExpectContinue) {
 
 TEST(HttpServerPeers, CurlHttp10AndCompressed) {
   with_server([](std::string base) -> Coro<> {
-    ToolRun a = co_await run_tool("curl", {"-sS", "-i", "--http1.0", base + "/"});
+    std::vector<std::string> args4{"-sS", "-i", "--http1.0", base + "/"};
+    ToolRun a = co_await run_tool("curl", args4);
     EXPECT_EQ(a.status, 0) << a.err;
     EXPECT_EQ(a.out.substr(0, 15), "HTTP/1.0 200 OK");
     EXPECT_NE(a.out.find("\r\n\r\nHello, World!"), std::string::npos);
-    ToolRun b = co_await run_tool("curl", {"-sS", "-D", "/dev/stderr", "--compressed", base + "/big"});
+    std::vector<std::string> args5{"-sS", "-D", "/dev/stderr", "--compressed", base + "/big"};
+    ToolRun b = co_await run_tool("curl", args5);
     EXPECT_EQ(b.status, 0) << b.err;
     EXPECT_EQ(b.out, std::string(20000, 'a'));
     EXPECT_NE(b.err.find("Content-Encoding: gzip"), std::string::npos) << b.err;
@@ -95,12 +102,14 @@ TEST(HttpServerPeers, CurlHttp10AndCompressed) {
 
 TEST(HttpServerPeers, WrkShortLoadAllOkAndStillServing) {
   with_server([](std::string base) -> Coro<> {
-    ToolRun w = co_await run_tool("wrk", {"-t1", "-c10", "-d1s", base + "/"});
+    std::vector<std::string> args6{"-t1", "-c10", "-d1s", base + "/"};
+    ToolRun w = co_await run_tool("wrk", args6);
     EXPECT_EQ(w.status, 0) << w.err;
     EXPECT_NE(w.out.find("requests in"), std::string::npos) << w.out;
     EXPECT_EQ(w.out.find("Non-2xx"), std::string::npos) << w.out;
     EXPECT_EQ(w.out.find("Socket errors"), std::string::npos) << w.out;
-    ToolRun c = co_await run_tool("curl", {"-sS", base + "/"});
+    std::vector<std::string> args7{"-sS", base + "/"};
+    ToolRun c = co_await run_tool("curl", args7);
     EXPECT_EQ(c.out, "Hello, World!");
   });
 }

@@ -786,7 +786,7 @@ TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {
     co_await resp.write("def");
     co_return resp;  // write_eof by the server
   });
-  app.add_get("/gzip", [](Request& r) -> Coro<StreamResponse> {
+  app.add_get("/gzip", [](Request&) -> Coro<StreamResponse> {
     Response resp({.text = std::string(1000, 'z')});
     resp.enable_compression();
     co_return resp;

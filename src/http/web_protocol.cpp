@@ -770,13 +770,16 @@ std::string take(std::string& s, std::size_t n) {
 
 Coro<std::string> BodyReader::read(long n) {
   if (n < 0) {
-    while (co_await more()) {
+    for (;;) {
+      const bool more_data = co_await more();
+      if (!more_data) break;
     }
-    co_return take(pending_, pending_.size());
+  } else if (n > 0 && pending_.empty()) {
+    co_await more();
   }
-  if (n == 0) co_return std::string();
-  if (pending_.empty()) co_await more();
-  co_return take(pending_, static_cast<std::size_t>(n));
+  const std::size_t want = n < 0 ? pending_.size() : static_cast<std::size_t>(n);
+  std::string out = take(pending_, want);
+  co_return out;
 }
 
 Coro<std::string> BodyReader::readany() {
