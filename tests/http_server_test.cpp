@@ -2,6 +2,7 @@
 // requests are written by hand, responses read with the response parser. Time logic
 // (header and keep-alive timeouts, graceful shutdown) runs on the virtual clock; the
 // rest on the real clock, bounded by wait_for timeouts only a hang reaches.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -830,6 +831,72 @@ TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {
   EXPECT_EQ(lines[0].substr(0, 11), "127.0.0.1 [");
   EXPECT_NE(lines[0].find(" +0000] \"GET /?x=1 HTTP/1.1\" 200 13 \"http://r/\" \"ua/1\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"GET /none HTTP/1.1\" 404 14 \"-\" \"-\""), std::string::npos) << lines[1];
+}
+
+// --- sites and run_app
+
+TEST(HttpServer, UnixSiteServes) {
+  Application app;
+  app.add_get("/", hello);
+  const std::string path = "/tmp/aio_http_unix_" + std::to_string(::getpid()) + ".sock";
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr});
+    co_await runner.setup();
+    UnixSite site(runner, path);
+    co_await site.start();
+    EXPECT_EQ(runner.addresses(), (std::vector<std::string>{"http://unix:" + path + ":"}));
+    auto [r, w] = co_await open_unix_connection(path);
+    w.write(get("/"));
+    auto resp = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "Hello, World!");
+    w.close();
+    co_await runner.cleanup();
+  };
+  aio::run(main_());
+  ::unlink(path.c_str());
+}
+
+TEST(HttpServer, ServeAppPrintsTheBannerAndStopsGracefullyOnSigterm) {
+  Application app;
+  app.add_get("/slow", [](Request&) -> Coro<StreamResponse> {
+    co_await sleep(0.2);
+    co_return Response({.text = "slow done"});
+  });
+  bool cleaned = false;
+  app.on_cleanup.push_back([&cleaned](Application&) -> Coro<void> {
+    cleaned = true;
+    co_return;
+  });
+  const std::string path = "/tmp/aio_http_app_" + std::to_string(::getpid()) + ".sock";
+  testing::internal::CaptureStdout();
+  auto main_ = [&]() -> Coro<> {
+    RunAppOptions options;
+    options.runner.access_log = nullptr;
+    options.path = path;
+    Task<> app_task = create_task(serve_app(app, "", 0, options));
+    std::optional<std::pair<StreamReader, StreamWriter>> conn;
+    for (int i = 0; i < 200 && !conn; ++i) {
+      try {
+        conn = co_await open_unix_connection(path);
+      } catch (const OSError&) {
+      }
+      if (!conn) co_await sleep(0.01);
+    }
+    CO_ASSERT_TRUE(conn.has_value());
+    conn->second.write(get("/slow"));
+    co_await sleep(0.05);
+    ::kill(::getpid(), SIGTERM);  // handled by the loop's signal handler: a graceful stop
+    auto resp = co_await wait_for(read_response(conn->first), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "slow done");
+    co_await wait_for(app_task, kBound);
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out, "======== Running on http://unix:" + path + ": ========\n(Press CTRL+C to quit)\n");
+  EXPECT_TRUE(cleaned);
+  ::unlink(path.c_str());
 }
 
 // --- the seeds' local stand-in services (examples/http/local_services.hpp)
