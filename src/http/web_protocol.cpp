@@ -299,9 +299,9 @@ Coro<void> WebConnection::prepare(StreamResponse& r) {
   r.conn_ = this;
   started_ = true;
   const bool head_only = head_.method == "HEAD" || no_body_status(r.status_);
-  std::optional<std::uint64_t> length = r.content_length_;
+  std::optional<std::uint64_t> length = r.content_length();
   if (r.compression_ && !head_only) {
-    std::optional<ContentCoding> coding = r.forced_coding_ ? r.forced_coding_ : accepted_coding(head_);
+    std::optional<ContentCoding> coding = r.has_forced_coding_ ? std::optional(r.forced_coding_) : accepted_coding(head_);
     if (coding && *coding != ContentCoding::identity) {
       r.compressor_ = std::make_shared<ZLibCompressor>(coding_name(*coding));
       r.headers_.set("Content-Encoding", coding_name(*coding));
@@ -354,7 +354,7 @@ Coro<void> WebConnection::write_eof(StreamResponse& r) {
 }
 
 Coro<void> WebConnection::send_file(StreamResponse& r) {
-  const int fd = ::open(r.file_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(r.body_.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
     const int err = fd < 0 ? errno : EISDIR;
@@ -384,13 +384,13 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     }
   }
   r.headers_.set("Last-Modified", http_date(mtime));
-  if (r.content_type_.empty() && !r.headers_.contains("Content-Type")) r.content_type_ = guess_content_type(r.file_path_);
+  if (r.content_type_.empty() && !r.headers_.contains("Content-Type")) r.content_type_ = guess_content_type(r.body_);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   build_head(r, size, false);
   writer_.write(out_);
   if (head_.method == "HEAD" || size == 0) co_return;
   if (tls_) {
-    std::string chunk(std::min<std::size_t>(r.file_chunk_size_, 1 << 20), '\0');
+    std::string chunk(std::min<std::size_t>(std::max<std::uint32_t>(r.file_chunk_size_, 4096), 1 << 20), '\0');
     std::uint64_t left = size;
     while (left > 0) {
       const ssize_t n = ::read(fd, chunk.data(), std::min<std::uint64_t>(left, chunk.size()));
@@ -520,7 +520,7 @@ Coro<void> WebConnection::run() {
         keep_alive_ = false;  // a streamed response went out and the handler failed
       } else if (resp.prepared()) {
         if (!resp.eof_sent_) co_await write_eof(resp);
-      } else if (!resp.file_path_.empty()) {
+      } else if (resp.is_file_) {
         started_ = true;
         co_await send_file(resp);
       } else {
@@ -530,7 +530,8 @@ Coro<void> WebConnection::run() {
         const std::string* body = &resp.body_;
         std::string compressed;
         if (resp.compression_ && !no_body && !body->empty()) {
-          std::optional<ContentCoding> coding = resp.forced_coding_ ? resp.forced_coding_ : accepted_coding(head_);
+          std::optional<ContentCoding> coding =
+              resp.has_forced_coding_ ? std::optional(resp.forced_coding_) : accepted_coding(head_);
           if (coding && *coding != ContentCoding::identity) {
             ZLibCompressor z(coding_name(*coding));
             compressed = z.compress(*body);

@@ -83,7 +83,8 @@ void StreamResponse::set_status(int status, std::string_view reason) {
 
 void StreamResponse::enable_compression(std::optional<ContentCoding> force) {
   compression_ = true;
-  forced_coding_ = force;
+  has_forced_coding_ = force.has_value();
+  forced_coding_ = force.value_or(ContentCoding::identity);
 }
 
 void StreamResponse::set_cookie(std::string_view name, std::string_view value, const CookieOptions& o) {
@@ -142,8 +143,9 @@ Response json_response(const nlohmann::json& data, int status, std::string_view 
 
 FileResponse::FileResponse(std::string path, std::size_t chunk_size, int status, Headers headers)
     : StreamResponse(status) {
-  file_path_ = std::move(path);
-  file_chunk_size_ = chunk_size;
+  body_ = std::move(path);
+  is_file_ = true;
+  file_chunk_size_ = static_cast<std::uint32_t>(std::min<std::size_t>(chunk_size, 1u << 30));
   this->headers() = std::move(headers);
 }
 

@@ -38,7 +38,7 @@ class WebConnection;
 std::string_view reason_phrase(int status) noexcept;
 
 /// How a response's body is compressed (aiohttp's ContentCoding).
-enum class ContentCoding { identity, deflate, gzip };
+enum class ContentCoding : std::uint8_t { identity, deflate, gzip };
 
 /// Options of set_cookie (the Morsel attributes aiohttp takes as keyword arguments).
 struct CookieOptions {
@@ -76,9 +76,14 @@ class StreamResponse {
   void set_content_type(std::string_view ct) { content_type_ = ct; }
   const std::string& charset() const noexcept { return charset_; }
   void set_charset(std::string_view cs) { charset_ = cs; }
-  std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
+  std::optional<std::uint64_t> content_length() const noexcept {
+    return has_length_ ? std::optional<std::uint64_t>(content_length_) : std::nullopt;
+  }
   /// A length for a streamed body (the writes must add up to it).
-  void set_content_length(std::optional<std::uint64_t> n) { content_length_ = n; }
+  void set_content_length(std::optional<std::uint64_t> n) {
+    has_length_ = n.has_value();
+    content_length_ = n.value_or(0);
+  }
   /// Sends the body chunked even with a length (aiohttp's enable_chunked_encoding).
   void enable_chunked_encoding() noexcept { chunked_ = true; }
   bool chunked() const noexcept { return chunked_; }
@@ -107,7 +112,7 @@ class StreamResponse {
   Coro<void> write_eof();
   bool eof_sent() const noexcept { return eof_sent_; }
 
-  /// The body of a Response (empty for a streamed one).
+  /// The body of a Response (empty for a streamed one; a FileResponse's path).
   const std::string& body() const noexcept { return body_; }
   bool has_body() const noexcept { return has_body_; }
 
@@ -120,25 +125,29 @@ class StreamResponse {
  private:
   friend class detail::WebConnection;
 
+  // The fields are packed so that a handler's coroutine frame holding a Response (and
+  // its ResponseInit) stays within the frame pool's 512-byte blocks.
   int status_;
+  std::uint32_t file_chunk_size_ = 256 * 1024;  // FileResponse
   std::string reason_;
   Headers headers_;
   std::string content_type_, charset_;
-  std::optional<std::uint64_t> content_length_;
-  std::string body_;
+  std::uint64_t content_length_ = 0;
+  std::string body_;  // the body; a FileResponse's path
   bool has_body_ = false;
+  bool has_length_ = false;
+  bool is_file_ = false;
   bool chunked_ = false;
   bool compression_ = false;
-  std::optional<ContentCoding> forced_coding_;
+  bool has_forced_coding_ = false;
+  ContentCoding forced_coding_ = ContentCoding::identity;
   bool force_close_ = false;
-  std::string file_path_;  // FileResponse
-  std::size_t file_chunk_size_ = 256 * 1024;
 
   // After prepare(): the connection, whether the body is chunk-framed, the coding.
-  detail::WebConnection* conn_ = nullptr;
   bool eof_sent_ = false;
   bool chunking_ = false;
   bool head_only_ = false;  // HEAD, 204, 304: no body goes out
+  detail::WebConnection* conn_ = nullptr;
   std::uint64_t body_sent_ = 0;
   std::shared_ptr<ZLibCompressor> compressor_;
 
@@ -182,7 +191,7 @@ class FileResponse : public StreamResponse {
  public:
   explicit FileResponse(std::string path, std::size_t chunk_size = 256 * 1024, int status = 200,
                         Headers headers = {});
-  const std::string& path() const noexcept { return file_path_; }
+  const std::string& path() const noexcept { return body(); }
 };
 
 /// The Content-Type of a file name from its extension ("application/octet-stream" for
