@@ -811,6 +811,45 @@ TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {
   });
 }
 
+TEST(HttpServer, StreamedCompressionAndHttp10StreamUntilClose) {
+  Application app;
+  app.add_get("/z", [](Request& r) -> Coro<StreamResponse> {
+    StreamResponse resp;
+    resp.enable_compression();
+    resp.del_cookie("old");
+    co_await resp.prepare(r);
+    for (int i = 0; i < 50; ++i) co_await resp.write("line " + std::to_string(i) + "\n");
+    co_await resp.write_eof();
+    co_return resp;
+  });
+  app.add_get("/deflate", [](Request&) -> Coro<StreamResponse> {
+    Response resp({.text = std::string(500, 'q')});
+    resp.enable_compression(ContentCoding::deflate);
+    co_return resp;
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    std::string expected;
+    for (int i = 0; i < 50; ++i) expected += "line " + std::to_string(i) + "\n";
+    RawResponse a = co_await s.request(get("/z", "Accept-Encoding: gzip\r\n"));
+    EXPECT_EQ(a.headers.get("Content-Encoding", ""), "gzip");
+    EXPECT_EQ(a.headers.get("Transfer-Encoding", ""), "chunked");
+    EXPECT_EQ(a.headers.get("Set-Cookie", ""), "old=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/");
+    ZLibDecompressor gz("gzip");
+    EXPECT_EQ(gz.decompress(a.body), expected);
+    RawResponse b = co_await s.request(get("/deflate"));  // forced, whatever the request says
+    EXPECT_EQ(b.headers.get("Content-Encoding", ""), "deflate");
+    ZLibDecompressor df("deflate");
+    EXPECT_EQ(df.decompress(b.body), std::string(500, 'q'));
+    // HTTP/1.0 has no chunked coding: the body runs until the server closes.
+    auto [r, w] = co_await s.connect();
+    w.write("GET /z HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    std::string all = co_await wait_for(r.read(), kBound);
+    EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos);
+    EXPECT_EQ(all.find("Connection: keep-alive"), std::string::npos);
+    EXPECT_EQ(all.substr(all.find("\r\n\r\n") + 4), expected);
+  });
+}
+
 // --- access log
 
 TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {

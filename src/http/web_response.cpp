@@ -90,7 +90,7 @@ void StreamResponse::enable_compression(std::optional<ContentCoding> force) {
 void StreamResponse::set_cookie(std::string_view name, std::string_view value, const CookieOptions& o) {
   std::string c;
   c.append(name).append("=");
-  const bool quote = value.find_first_of(" \",;\\") != std::string_view::npos;
+  const bool quote = value.empty() || value.find_first_of(" \",;\\") != std::string_view::npos;  // as SimpleCookie
   if (quote) c += '"';
   c.append(value);
   if (quote) c += '"';
