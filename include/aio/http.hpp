@@ -9,3 +9,4 @@
 #include "aio/http/headers.hpp"
 #include "aio/http/url.hpp"
 #include "aio/http/client.hpp"
+#include "aio/http/web.hpp"

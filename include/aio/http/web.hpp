@@ -1,0 +1,388 @@
+// aio/http/web.hpp: the HTTP/1.1 server, in the model of aiohttp.web.
+//
+//   namespace web = aio::http::web;
+//   aio::Coro<web::StreamResponse> hello(web::Request&) {
+//     co_return web::Response({.text = "Hello, World!"});
+//   }
+//   int main() {
+//     web::Application app;
+//     app.add_routes({web::get("/", hello)});
+//     web::run_app(app, "127.0.0.1", 8080);
+//   }
+//
+// Each connection is one coroutine that parses requests in place from the stream's
+// read buffer, calls the matched handler (through the middlewares) and writes the
+// response head and body in one write. Keep-alive, pipelining (answers in order),
+// Expect: 100-continue and HTTP/1.0 are handled; a malformed request is answered 400 and
+// the connection closed; a handler that throws answers 500, its exception goes to the
+// loop's exception handler and the server goes on.
+#pragma once
+
+#include <any>
+#include <cstdio>
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#include "aio/coro.hpp"
+#include "aio/http/headers.hpp"
+#include "aio/http/parser.hpp"
+#include "aio/http/web_exceptions.hpp"
+#include "aio/http/web_request.hpp"
+#include "aio/http/web_response.hpp"
+#include "aio/ssl.hpp"
+#include "aio/streams.hpp"
+
+namespace aio::http {
+
+/// A request handler: aiohttp's `async def handler(request) -> StreamResponse`.
+using Handler = std::function<Coro<StreamResponse>(Request&)>;
+/// A new-style middleware: `async def mw(request, handler)`; it calls
+/// `co_await handler(request)` to go on down the chain.
+using Middleware = std::function<Coro<StreamResponse>(Request&, const Handler&)>;
+/// A startup, shutdown or cleanup hook (aiohttp's signals: on_startup.append(f)).
+using AppHook = std::function<Coro<void>(class Application&)>;
+/// Where access log lines go (nullptr: no access log).
+using AccessLog = std::function<void(std::string_view line)>;
+
+/// One route for add_routes (aiohttp's web.get(path, handler) and friends).
+struct RouteDef {
+  std::string method, path;
+  Handler handler;
+  std::string name{};
+};
+namespace web_routes {
+RouteDef get(std::string path, Handler handler, std::string name = {});
+RouteDef post(std::string path, Handler handler, std::string name = {});
+RouteDef put(std::string path, Handler handler, std::string name = {});
+RouteDef patch(std::string path, Handler handler, std::string name = {});
+RouteDef delete_(std::string path, Handler handler, std::string name = {});
+RouteDef head(std::string path, Handler handler, std::string name = {});
+RouteDef view(std::string path, Handler handler, std::string name = {});  // any method
+RouteDef route(std::string method, std::string path, Handler handler, std::string name = {});
+}  // namespace web_routes
+
+/// Options of add_static.
+struct StaticOptions {
+  bool follow_symlinks = false;
+  std::size_t chunk_size = 256 * 1024;
+};
+
+/// aiohttp's UrlDispatcher: resources in the order they were added, each a plain path
+/// ("/about"), a dynamic one ("/city/{name}", "/n/{id:\\d+}", "/files/{tail:.*}") or a
+/// static prefix. The first resource whose path matches and that has a route for the
+/// method (HEAD is answered by GET's) wins; a path that matches only with other
+/// methods answers 405 with Allow, no match 404.
+class UrlDispatcher {
+ public:
+  UrlDispatcher();
+  ~UrlDispatcher();
+  UrlDispatcher(const UrlDispatcher&) = delete;
+  UrlDispatcher& operator=(const UrlDispatcher&) = delete;
+
+  /// Adds a route; "*" is any method. ValueError for a bad path pattern, RuntimeError
+  /// once the application runs.
+  void add_route(std::string_view method, std::string_view path, Handler handler, std::string_view name = {});
+  void add_get(std::string_view path, Handler handler, bool allow_head = true);
+  void add_post(std::string_view path, Handler handler);
+  void add_put(std::string_view path, Handler handler);
+  void add_patch(std::string_view path, Handler handler);
+  void add_delete(std::string_view path, Handler handler);
+  void add_head(std::string_view path, Handler handler);
+  /// Serves the files under `directory` at `prefix` + their relative path. A path that
+  /// leaves the directory ("..", an encoded "%2e%2e", a symlink out unless
+  /// follow_symlinks) answers 404, an absolute one or a directory 403.
+  void add_static(std::string_view prefix, std::string directory, StaticOptions options = {});
+  void add_routes(std::initializer_list<RouteDef> routes);
+  std::size_t size() const noexcept;
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// aiohttp 3.9's AppKey: a typed key of the application's state.
+///   inline const web::AppKey<int> counter_key("counter");
+///   app[counter_key] = 0;
+template <class T>
+class AppKey {
+ public:
+  explicit AppKey(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
+/// aiohttp's web.Application: the router, the middlewares, the hooks and the state.
+class Application {
+ public:
+  struct Options {
+    /// The largest body read() and friends accept (aiohttp's client_max_size): 1 MiB.
+    std::size_t client_max_size = 1024 * 1024;
+  };
+  Application();
+  explicit Application(Options options);
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  UrlDispatcher& router() noexcept { return router_; }
+  void add_route(std::string_view method, std::string_view path, Handler handler) {
+    router_.add_route(method, path, std::move(handler));
+  }
+  void add_get(std::string_view path, Handler handler) { router_.add_get(path, std::move(handler)); }
+  void add_post(std::string_view path, Handler handler) { router_.add_post(path, std::move(handler)); }
+  void add_put(std::string_view path, Handler handler) { router_.add_put(path, std::move(handler)); }
+  void add_patch(std::string_view path, Handler handler) { router_.add_patch(path, std::move(handler)); }
+  void add_delete(std::string_view path, Handler handler) { router_.add_delete(path, std::move(handler)); }
+  void add_routes(std::initializer_list<RouteDef> routes) { router_.add_routes(routes); }
+  void add_static(std::string_view prefix, std::string directory, StaticOptions options = {}) {
+    router_.add_static(prefix, std::move(directory), options);
+  }
+
+  /// The middlewares, outermost first (aiohttp's middlewares=[...]).
+  std::vector<Middleware> middlewares;
+  /// Hooks run by AppRunner: on_startup in setup(), on_shutdown then (after the
+  /// connections finished) on_cleanup in cleanup(), each list in order.
+  std::vector<AppHook> on_startup, on_shutdown, on_cleanup;
+
+  /// The application's state: app[key] (made on first use with T's default value).
+  template <class T>
+  T& operator[](const AppKey<T>& key) {
+    std::any& slot = state_[key.name()];
+    if (!slot.has_value()) slot = T{};
+    return std::any_cast<T&>(slot);
+  }
+  /// The value of `key`; std::out_of_range('name') when unset.
+  template <class T>
+  T& at(const AppKey<T>& key) {
+    auto it = state_.find(key.name());
+    if (it == state_.end()) throw std::out_of_range("'" + key.name() + "'");
+    return std::any_cast<T&>(it->second);
+  }
+  template <class T>
+  bool contains(const AppKey<T>& key) const {
+    return state_.count(key.name()) != 0;
+  }
+
+  const Options& options() const noexcept { return options_; }
+  /// Frozen once an AppRunner set it up: routes and middlewares can no longer change.
+  bool frozen() const noexcept { return frozen_; }
+
+  /// Runs hooks (AppRunner does this).
+  Coro<void> startup();
+  Coro<void> shutdown();
+  Coro<void> cleanup();
+  /// Composes the middlewares around every route (AppRunner::setup does this).
+  void freeze();
+  /// Finds the route of `request` and calls it through the middlewares (internal).
+  Coro<StreamResponse> handle(Request& request);
+
+ private:
+  Options options_;
+  UrlDispatcher router_;
+  std::map<std::string, std::any, std::less<>> state_;
+  bool frozen_ = false;
+};
+
+/// Options of AppRunner (aiohttp's AppRunner / run_app keyword arguments).
+struct RunnerOptions {
+  /// Access log lines, in aiohttp's default format
+  /// `%a %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"`. Default: stderr; nullptr: off.
+  AccessLog access_log = [](std::string_view line) { std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data()); };
+  /// An idle keep-alive connection is closed after this many seconds.
+  double keepalive_timeout = 75.0;
+  /// A request head must arrive within this many seconds from its first byte (from the
+  /// connection's start for the first request); the connection is closed otherwise.
+  /// aiohttp has no such timeout (read_timeout is aio's).
+  double read_timeout = 60.0;
+  /// How long cleanup() lets requests in flight finish before it cancels them.
+  double shutdown_timeout = 60.0;
+  ParserLimits limits{};
+};
+
+namespace detail {
+struct WebServer;
+}
+
+/// aiohttp's AppRunner: set up the application (startup hooks), then serve it through
+/// one or more sites; cleanup() stops them gracefully.
+class AppRunner {
+ public:
+  explicit AppRunner(Application& app, RunnerOptions options = {});
+  ~AppRunner();
+  AppRunner(const AppRunner&) = delete;
+  AppRunner& operator=(const AppRunner&) = delete;
+
+  /// Freezes the application and runs its on_startup hooks.
+  Coro<void> setup();
+  /// Stops every site from accepting, closes idle connections, runs on_shutdown, waits
+  /// up to shutdown_timeout for the requests in flight (their connections close after
+  /// them), cancels what is left, then runs on_cleanup.
+  Coro<void> cleanup();
+  Application& app() noexcept { return app_; }
+  /// The sites' addresses ("http://127.0.0.1:8080").
+  std::vector<std::string> addresses() const;
+  /// The connections open now.
+  std::size_t connections() const noexcept;
+
+  detail::WebServer& server() noexcept { return *server_; }
+
+ private:
+  friend class BaseSite;
+  Application& app_;
+  std::unique_ptr<detail::WebServer> server_;
+};
+
+/// aiohttp's BaseSite: where a runner listens.
+class BaseSite {
+ public:
+  virtual ~BaseSite();
+  /// Starts listening.
+  virtual Coro<void> start() = 0;
+  /// Stops listening (connections go on until the runner's cleanup).
+  Coro<void> stop();
+  /// "http://127.0.0.1:8080" or "http://unix:/path:".
+  virtual std::string name() const = 0;
+
+ protected:
+  explicit BaseSite(AppRunner& runner) : runner_(runner) {}
+  Coro<void> serve(Server server);
+  AppRunner& runner_;
+  std::optional<Server> server_;
+};
+
+/// aiohttp's TCPSite(runner, host, port): port 0 picks a free one (port() tells it).
+class TCPSite : public BaseSite {
+ public:
+  TCPSite(AppRunner& runner, std::string host = "0.0.0.0", int port = 8080, SSLOption ssl = {},
+          bool reuse_port = false);
+  Coro<void> start() override;
+  std::string name() const override;
+  int port() const;
+
+ private:
+  std::string host_;
+  int port_;
+  SSLOption ssl_;
+  bool reuse_port_;
+};
+
+/// aiohttp's UnixSite(runner, path).
+class UnixSite : public BaseSite {
+ public:
+  UnixSite(AppRunner& runner, std::string path);
+  Coro<void> start() override;
+  std::string name() const override;
+
+ private:
+  std::string path_;
+};
+
+/// Options of run_app beyond the runner's.
+struct RunAppOptions {
+  RunnerOptions runner{};
+  /// Print "======== Running on http://HOST:PORT ========\n(Press CTRL+C to quit)".
+  bool print = true;
+  SSLOption ssl{};
+  /// Listen on a Unix socket instead of host:port.
+  std::string path{};
+};
+
+/// aiohttp's run_app(app, host=, port=): runs a loop serving `app` until SIGINT or
+/// SIGTERM, then shuts it down gracefully (AppRunner::cleanup) and returns.
+void run_app(Application& app, std::string host = "0.0.0.0", int port = 8080, RunAppOptions options = {});
+/// The same inside a running loop: serves until SIGINT/SIGTERM or until cancelled.
+Coro<void> serve_app(Application& app, std::string host, int port, RunAppOptions options = {});
+
+/// aiohttp.web's names, for `namespace web = aio::http::web; web::Response(...)`.
+namespace web {
+using http::AccessLog;
+using http::AppKey;
+using http::AppRunner;
+using http::Application;
+using http::BaseSite;
+using http::BodyReader;
+using http::CookieOptions;
+using http::FileResponse;
+using http::Handler;
+using http::json_response;
+using http::Middleware;
+using http::Request;
+using http::Response;
+using http::ResponseInit;
+using http::RouteDef;
+using http::run_app;
+using http::RunAppOptions;
+using http::RunnerOptions;
+using http::serve_app;
+using http::StreamResponse;
+using http::TCPSite;
+using http::UnixSite;
+using http::UrlDispatcher;
+using namespace http::web_routes;
+// The HTTPException family.
+using http::HTTPAccepted;
+using http::HTTPBadGateway;
+using http::HTTPBadRequest;
+using http::HTTPClientError;
+using http::HTTPConflict;
+using http::HTTPCreated;
+using http::HTTPError;
+using http::HTTPException;
+using http::HTTPExceptionInit;
+using http::HTTPExpectationFailed;
+using http::HTTPForbidden;
+using http::HTTPFound;
+using http::HTTPGatewayTimeout;
+using http::HTTPGone;
+using http::HTTPInternalServerError;
+using http::HTTPLengthRequired;
+using http::HTTPMethodNotAllowed;
+using http::HTTPMisdirectedRequest;
+using http::HTTPMove;
+using http::HTTPMovedPermanently;
+using http::HTTPMultipleChoices;
+using http::HTTPNoContent;
+using http::HTTPNonAuthoritativeInformation;
+using http::HTTPNotAcceptable;
+using http::HTTPNotFound;
+using http::HTTPNotImplemented;
+using http::HTTPNotModified;
+using http::HTTPOk;
+using http::HTTPPartialContent;
+using http::HTTPPaymentRequired;
+using http::HTTPPermanentRedirect;
+using http::HTTPPreconditionFailed;
+using http::HTTPProxyAuthenticationRequired;
+using http::HTTPRedirection;
+using http::HTTPRequestEntityTooLarge;
+using http::HTTPRequestHeaderFieldsTooLarge;
+using http::HTTPRequestRangeNotSatisfiable;
+using http::HTTPRequestTimeout;
+using http::HTTPRequestURITooLong;
+using http::HTTPResetContent;
+using http::HTTPSeeOther;
+using http::HTTPServerError;
+using http::HTTPServiceUnavailable;
+using http::HTTPSuccessful;
+using http::HTTPTemporaryRedirect;
+using http::HTTPTooManyRequests;
+using http::HTTPUnauthorized;
+using http::HTTPUnavailableForLegalReasons;
+using http::HTTPUnprocessableEntity;
+using http::HTTPUnsupportedMediaType;
+using http::HTTPUseProxy;
+using http::HTTPVersionNotSupported;
+}  // namespace web
+
+}  // namespace aio::http

@@ -1,0 +1,445 @@
+// The router (aiohttp's UrlDispatcher), Application, AppRunner, the sites and run_app.
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+#include "aio/errors.hpp"
+#include "aio/http/url.hpp"
+#include "aio/locks.hpp"
+#include "aio/runners.hpp"
+#include "aio/shield.hpp"
+#include "aio/wait.hpp"
+#include "aio/timeouts.hpp"
+#include "http/web_server.hpp"
+
+namespace aio::http {
+
+// --- route definitions
+
+namespace web_routes {
+RouteDef route(std::string method, std::string path, Handler handler, std::string name) {
+  return RouteDef{std::move(method), std::move(path), std::move(handler), std::move(name)};
+}
+RouteDef get(std::string path, Handler h, std::string name) { return route("GET", std::move(path), std::move(h), std::move(name)); }
+RouteDef post(std::string path, Handler h, std::string name) { return route("POST", std::move(path), std::move(h), std::move(name)); }
+RouteDef put(std::string path, Handler h, std::string name) { return route("PUT", std::move(path), std::move(h), std::move(name)); }
+RouteDef patch(std::string path, Handler h, std::string name) { return route("PATCH", std::move(path), std::move(h), std::move(name)); }
+RouteDef delete_(std::string path, Handler h, std::string name) { return route("DELETE", std::move(path), std::move(h), std::move(name)); }
+RouteDef head(std::string path, Handler h, std::string name) { return route("HEAD", std::move(path), std::move(h), std::move(name)); }
+RouteDef view(std::string path, Handler h, std::string name) { return route("*", std::move(path), std::move(h), std::move(name)); }
+}  // namespace web_routes
+
+// --- the router
+
+namespace {
+
+struct Route {
+  std::string method;  // "*": any
+  Handler handler;
+  Handler composed;    // through the middlewares (Application::freeze)
+};
+
+struct Resource {
+  enum class Kind { plain, dynamic, prefix } kind = Kind::plain;
+  std::string pattern;  // as given: the plain path, the dynamic pattern, the prefix
+  std::regex re;        // dynamic
+  std::vector<std::string> names;
+  std::string directory;  // prefix (static files)
+  StaticOptions static_options;
+  std::vector<Route> routes;
+
+  // Whether `path` is this resource's; fills `info` with the parameters.
+  bool match(std::string_view path, MultiDict& info) const {
+    switch (kind) {
+      case Kind::plain:
+        return path == pattern;
+      case Kind::dynamic: {
+        std::match_results<std::string_view::const_iterator> m;
+        if (!std::regex_match(path.begin(), path.end(), m, re)) return false;
+        for (std::size_t i = 0; i < names.size(); ++i) info.add(names[i], m[i + 1].str());
+        return true;
+      }
+      case Kind::prefix:
+        if (path.size() <= pattern.size() + 1 || path.compare(0, pattern.size(), pattern) != 0 ||
+            path[pattern.size()] != '/')
+          return false;
+        info.add("filename", std::string(path.substr(pattern.size() + 1)));
+        return true;
+    }
+    return false;
+  }
+};
+
+std::string regex_escape(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) r += '\\';
+    r += c;
+  }
+  return r;
+}
+
+// "/city/{name}" and "/n/{id:\\d+}" into a regex with one group per parameter.
+void compile_dynamic(Resource& r) {
+  std::string re;
+  std::string_view p = r.pattern;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '{') {
+      // The parameter runs to the matching '}' (a regex may hold braces: {n:\d{2}}).
+      int depth = 0;
+      std::size_t j = i;
+      for (; j < p.size(); ++j) {
+        if (p[j] == '{') ++depth;
+        if (p[j] == '}' && --depth == 0) break;
+      }
+      if (j == p.size()) throw ValueError("Invalid path '" + r.pattern + "'['{' without '}']");
+      std::string_view inner = p.substr(i + 1, j - i - 1);
+      const auto colon = inner.find(':');
+      std::string name(inner.substr(0, colon));
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; }))
+        throw ValueError("Invalid path '" + r.pattern + "'['" + std::string(inner) + "']");
+      r.names.push_back(name);
+      re += '(';
+      re += colon == std::string_view::npos ? std::string("[^{}/]+") : std::string(inner.substr(colon + 1));
+      re += ')';
+      i = j + 1;
+    } else if (p[i] == '}') {
+      throw ValueError("Invalid path '" + r.pattern + "'['}' without '{']");
+    } else {
+      const auto next = p.find_first_of("{}", i);
+      re += regex_escape(p.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i));
+      i = next == std::string_view::npos ? p.size() : next;
+    }
+  }
+  try {
+    r.re = std::regex(re, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw ValueError("Bad pattern '" + r.pattern + "': " + e.what());
+  }
+}
+
+std::string upper(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return r;
+}
+
+}  // namespace
+
+struct UrlDispatcher::Impl {
+  std::vector<std::unique_ptr<Resource>> resources;
+  bool frozen = false;
+  Handler raise_match_error;  // composed: throws the request's 404 / 405
+  Handler match_error_base;
+
+  Resource& resource_for(Resource::Kind kind, std::string_view pattern) {
+    for (auto& r : resources)
+      if (r->kind == kind && r->pattern == pattern) return *r;
+    auto r = std::make_unique<Resource>();
+    r->kind = kind;
+    r->pattern = std::string(pattern);
+    if (kind == Resource::Kind::dynamic) compile_dynamic(*r);
+    resources.push_back(std::move(r));
+    return *resources.back();
+  }
+};
+
+UrlDispatcher::UrlDispatcher() : impl_(std::make_unique<Impl>()) {}
+UrlDispatcher::~UrlDispatcher() = default;
+
+void UrlDispatcher::add_route(std::string_view method, std::string_view path, Handler handler, std::string_view) {
+  if (impl_->frozen) throw RuntimeError("Cannot register a resource into frozen router.");
+  if (path.empty() || path[0] != '/') throw ValueError("path should be started with / or be empty");
+  const bool dynamic = path.find_first_of("{}") != std::string_view::npos;
+  Resource& r = impl_->resource_for(dynamic ? Resource::Kind::dynamic : Resource::Kind::plain, path);
+  std::string m = upper(method);
+  for (const Route& existing : r.routes)
+    if (existing.method == m || existing.method == "*")
+      throw RuntimeError("Added route will never be executed, method " + m + " is already registered");
+  r.routes.push_back(Route{std::move(m), std::move(handler), {}});
+}
+
+void UrlDispatcher::add_get(std::string_view path, Handler handler, bool allow_head) {
+  if (allow_head) add_route("HEAD", path, handler);
+  add_route("GET", path, std::move(handler));
+}
+void UrlDispatcher::add_post(std::string_view path, Handler h) { add_route("POST", path, std::move(h)); }
+void UrlDispatcher::add_put(std::string_view path, Handler h) { add_route("PUT", path, std::move(h)); }
+void UrlDispatcher::add_patch(std::string_view path, Handler h) { add_route("PATCH", path, std::move(h)); }
+void UrlDispatcher::add_delete(std::string_view path, Handler h) { add_route("DELETE", path, std::move(h)); }
+void UrlDispatcher::add_head(std::string_view path, Handler h) { add_route("HEAD", path, std::move(h)); }
+
+void UrlDispatcher::add_routes(std::initializer_list<RouteDef> routes) {
+  for (const RouteDef& d : routes) {
+    if (d.method == "GET") {
+      add_get(d.path, d.handler);
+    } else {
+      add_route(d.method, d.path, d.handler, d.name);
+    }
+  }
+}
+
+std::size_t UrlDispatcher::size() const noexcept { return impl_->resources.size(); }
+
+namespace {
+
+// The file a static resource serves for `filename` (decoded, relative), or the
+// exception to answer with.
+std::string static_file(const Resource& r, const std::string& filename) {
+  if (filename.find('\0') != std::string::npos) throw HTTPNotFound();
+  if (!filename.empty() && filename[0] == '/') throw HTTPForbidden();
+  std::vector<std::string_view> parts;
+  std::string_view rest = filename;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (parts.empty()) throw HTTPNotFound();  // it leaves the directory
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(seg);
+  }
+  std::string path = r.directory;
+  for (std::string_view seg : parts) path.append("/").append(seg);
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) throw HTTPNotFound();
+  if (!r.static_options.follow_symlinks) {
+    char root[PATH_MAX];
+    if (::realpath(r.directory.c_str(), root) == nullptr) throw HTTPNotFound();
+    const std::string_view rv(real), rootv(root);
+    if (rv != rootv && !(rv.size() > rootv.size() && rv.compare(0, rootv.size(), rootv) == 0 && rv[rootv.size()] == '/'))
+      throw HTTPNotFound();
+  }
+  struct stat st {};
+  if (::stat(real, &st) != 0) throw HTTPNotFound();
+  if (S_ISDIR(st.st_mode)) throw HTTPForbidden();
+  return real;
+}
+
+}  // namespace
+
+void UrlDispatcher::add_static(std::string_view prefix, std::string directory, StaticOptions options) {
+  if (impl_->frozen) throw RuntimeError("Cannot register a resource into frozen router.");
+  std::string p(prefix);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.empty() || p[0] != '/') throw ValueError("prefix should start with /");
+  struct stat st {};
+  if (::stat(directory.c_str(), &st) != 0) throw ValueError("'" + directory + "' does not exist");
+  if (!S_ISDIR(st.st_mode)) throw ValueError("'" + directory + "' is not a directory");
+  Resource& r = impl_->resource_for(Resource::Kind::prefix, p);
+  r.directory = std::move(directory);
+  r.static_options = options;
+  const Resource* res = &r;
+  Handler h = [res](Request& request) -> Coro<StreamResponse> {
+    std::string file = static_file(*res, request.match_info().getone("filename"));
+    co_return FileResponse(std::move(file), res->static_options.chunk_size);
+  };
+  r.routes.push_back(Route{"GET", h, {}});
+  r.routes.push_back(Route{"HEAD", std::move(h), {}});
+}
+
+// --- Application
+
+Application::Application() = default;
+Application::Application(Options options) : options_(options) {}
+
+namespace {
+Handler compose(const std::vector<Middleware>& middlewares, Handler inner) {
+  for (auto it = middlewares.rbegin(); it != middlewares.rend(); ++it) {
+    inner = [mw = *it, next = std::move(inner)](Request& r) { return mw(r, next); };
+  }
+  return inner;
+}
+}  // namespace
+
+void Application::freeze() {
+  if (frozen_) return;
+  frozen_ = true;
+  auto& impl = router_.impl();
+  impl.frozen = true;
+  for (auto& r : impl.resources)
+    for (Route& route : r->routes) route.composed = compose(middlewares, route.handler);
+  impl.raise_match_error = compose(middlewares, [](Request& request) -> Coro<StreamResponse> {
+    // The request's routing failure, thrown here so that middlewares see it.
+    if (auto& allowed = request.allowed_methods_) throw HTTPMethodNotAllowed(request.method(), std::move(*allowed));
+    throw HTTPNotFound();
+    co_return StreamResponse();
+  });
+}
+
+Coro<StreamResponse> Application::handle(Request& request) {
+  auto& impl = router_.impl();
+  const std::string_view target = request.raw_path();
+  std::string decoded;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path.empty() || path[0] != '/' || path.find('%') != std::string_view::npos) {
+    decoded = request.path();
+    path = decoded;
+  }
+  const std::string_view method = request.method();
+  MultiDict& info = request.match_info();
+  std::vector<std::string> allowed;
+  bool path_matched = false;
+  for (const auto& r : impl.resources) {
+    if (!r->match(path, info)) continue;
+    const Route* get = nullptr;
+    for (const Route& route : r->routes) {
+      if (route.method == method || route.method == "*") return route.composed(request);
+      if (route.method == "GET") get = &route;
+    }
+    if (method == "HEAD" && get != nullptr) return get->composed(request);
+    path_matched = true;
+    for (const Route& route : r->routes) allowed.push_back(route.method);
+    info.clear();
+  }
+  if (path_matched) request.allowed_methods_ = std::move(allowed);
+  return impl.raise_match_error(request);
+}
+
+Coro<void> Application::startup() {
+  for (auto& hook : on_startup) co_await hook(*this);
+}
+Coro<void> Application::shutdown() {
+  for (auto& hook : on_shutdown) co_await hook(*this);
+}
+Coro<void> Application::cleanup() {
+  for (auto& hook : on_cleanup) co_await hook(*this);
+}
+
+// --- AppRunner and the sites
+
+AppRunner::AppRunner(Application& app, RunnerOptions options)
+    : app_(app), server_(std::make_unique<detail::WebServer>(app, std::move(options))) {}
+AppRunner::~AppRunner() = default;
+
+Coro<void> AppRunner::setup() {
+  app_.freeze();
+  co_await app_.startup();
+}
+
+std::size_t AppRunner::connections() const noexcept { return server_->connections.size(); }
+
+std::vector<std::string> AppRunner::addresses() const { return server_->addresses; }
+
+Coro<void> AppRunner::cleanup() {
+  detail::WebServer& s = *server_;
+  for (Server& srv : s.servers) srv.close();
+  s.close_idle();
+  co_await app_.shutdown();
+  if (!s.connections.empty()) {
+    s.all_closed = get_running_loop().create_future();
+    Future<void> done = *s.all_closed;
+    bool timed_out = false;
+    try {
+      co_await wait_for(shield(done), s.options.shutdown_timeout);
+    } catch (const TimeoutError&) {
+      timed_out = true;
+    }
+    if (timed_out) {
+      s.cancel_all();
+      co_await wait_for(shield(done), 5.0);
+    }
+  }
+  for (Server& srv : s.servers) co_await srv.wait_closed();
+  s.servers.clear();
+  co_await app_.cleanup();
+}
+
+BaseSite::~BaseSite() = default;
+
+Coro<void> BaseSite::stop() {
+  if (server_) {
+    server_->close();
+    co_await server_->wait_closed();
+  }
+}
+
+TCPSite::TCPSite(AppRunner& runner, std::string host, int port, SSLOption ssl, bool reuse_port)
+    : BaseSite(runner), host_(std::move(host)), port_(port), ssl_(std::move(ssl)), reuse_port_(reuse_port) {}
+
+Coro<void> TCPSite::start() {
+  detail::WebServer* ws = &runner_.server();
+  Server::Handler h = [ws](StreamReader r, StreamWriter w) { return ws->serve(std::move(r), std::move(w)); };
+  ServerOptions opts;
+  opts.ssl = ssl_;
+  opts.reuse_port = reuse_port_;
+  Server srv = co_await start_server(std::move(h), host_, port_, opts);
+  port_ = srv.port();
+  server_ = srv;
+  ws->servers.push_back(srv);
+  ws->addresses.push_back(name());
+}
+
+std::string TCPSite::name() const {
+  const bool tls = static_cast<bool>(ssl_);
+  const std::string host = host_.empty() ? "0.0.0.0" : host_;
+  return std::string(tls ? "https" : "http") + "://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+         ":" + std::to_string(port_);
+}
+
+int TCPSite::port() const { return port_; }
+
+UnixSite::UnixSite(AppRunner& runner, std::string path) : BaseSite(runner), path_(std::move(path)) {}
+
+Coro<void> UnixSite::start() {
+  detail::WebServer* ws = &runner_.server();
+  Server::Handler h = [ws](StreamReader r, StreamWriter w) { return ws->serve(std::move(r), std::move(w)); };
+  Server srv = co_await start_unix_server(std::move(h), path_);
+  server_ = srv;
+  ws->servers.push_back(srv);
+  ws->addresses.push_back(name());
+}
+
+std::string UnixSite::name() const { return "http://unix:" + path_ + ":"; }
+
+// --- run_app
+
+Coro<void> serve_app(Application& app, std::string host, int port, RunAppOptions options) {
+  AppRunner runner(app, options.runner);
+  co_await runner.setup();
+  std::unique_ptr<BaseSite> site;
+  if (!options.path.empty()) {
+    site = std::make_unique<UnixSite>(runner, options.path);
+  } else {
+    site = std::make_unique<TCPSite>(runner, host, port, options.ssl);
+  }
+  co_await site->start();
+  if (options.print) {
+    std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", site->name().c_str());
+    std::fflush(stdout);
+  }
+  EventLoop& loop = get_running_loop();
+  Event stop;
+  loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
+  loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
+  struct Unhook {
+    EventLoop& loop;
+    ~Unhook() {
+      loop.remove_signal_handler(SIGINT);
+      loop.remove_signal_handler(SIGTERM);
+    }
+  } unhook{loop};
+  std::exception_ptr cancelled;
+  try {
+    co_await stop.wait();
+  } catch (const CancelledError&) {
+    cancelled = std::current_exception();
+  }
+  co_await runner.cleanup();
+  if (cancelled) std::rethrow_exception(cancelled);
+}
+
+void run_app(Application& app, std::string host, int port, RunAppOptions options) {
+  aio::run(serve_app(app, std::move(host), port, std::move(options)));
+}
+
+}  // namespace aio::http

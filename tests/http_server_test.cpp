@@ -1,0 +1,979 @@
+// The HTTP server (aio/http/web.hpp) on 127.0.0.1 with aio's streams as the client:
+// requests are written by hand, responses read with the response parser. Time logic
+// (header and keep-alive timeouts, graceful shutdown) runs on the virtual clock; the
+// rest on the real clock, bounded by wait_for timeouts only a hang reaches.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "aio/http.hpp"
+#include "support/aio_test.hpp"
+#include "../examples/http/local_services.hpp"
+
+namespace aio::http {
+namespace {
+
+constexpr double kBound = 20;  // seconds: only a hung test reaches it
+
+struct RawResponse {
+  int status = 0;
+  std::string reason;
+  CIMultiDict headers;
+  std::string body;
+  int version_minor = 1;
+  bool keep_alive = true;
+};
+
+// Reads one response from `reader` (to a request of `method`); nullopt at EOF first.
+Coro<std::optional<RawResponse>> read_response(StreamReader& reader, std::string method = "GET") {
+  MessageHead head;
+  std::size_t n = 0;
+  for (;;) {
+    std::string_view buf = reader.buffered();
+    if (!buf.empty()) {
+      n = parse_response_head(buf, head, method);
+      if (n != 0) break;
+    }
+    if (!co_await reader.fill()) co_return std::nullopt;
+  }
+  RawResponse r;
+  r.status = head.status;
+  r.reason = std::string(head.reason);
+  r.version_minor = head.version_minor;
+  r.keep_alive = head.keep_alive;
+  for (const HeaderField& f : head.headers) r.headers.add(f.name, f.value);
+  BodyDecoder dec(head);
+  reader.consume(n);
+  while (!dec.done()) {
+    auto step = dec.feed(reader.buffered());
+    r.body.append(step.data);
+    reader.consume(step.consumed);
+    if (step.consumed == 0 && !step.done) {
+      if (!co_await reader.fill()) {
+        dec.feed_eof();
+        break;
+      }
+    }
+  }
+  co_return r;
+}
+
+// The server side of a test: an application served on 127.0.0.1:port().
+struct TestServer {
+  explicit TestServer(Application& app, RunnerOptions options = {.access_log = nullptr})
+      : runner(app, std::move(options)) {}
+  Coro<void> start() {
+    co_await runner.setup();
+    site.emplace(runner, "127.0.0.1", 0);
+    co_await site->start();
+  }
+  int port() const { return site->port(); }
+  Coro<std::pair<StreamReader, StreamWriter>> connect() { co_return co_await open_connection("127.0.0.1", port()); }
+  // One request on a new connection; the response.
+  Coro<RawResponse> request(std::string raw, std::string method = "GET") {
+    auto [r, w] = co_await connect();
+    w.write(raw);
+    auto resp = co_await wait_for(read_response(r, method), kBound);
+    w.close();
+    if (!resp) throw RuntimeError("no response");
+    co_return *resp;
+  }
+  AppRunner runner;
+  std::optional<TCPSite> site;
+};
+
+std::string get(std::string_view path, std::string_view extra = "") {
+  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra) + "\r\n";
+}
+
+Coro<StreamResponse> hello(Request&) { co_return Response({.text = "Hello, World!"}); }
+
+// Runs `body(server)` against `app` on a fresh loop, then cleans the runner up.
+template <class F>
+void serve(Application& app, F body, RunnerOptions options = {.access_log = nullptr}, bool virtual_time = false) {
+  auto main_ = [&]() -> Coro<> {
+    TestServer server(app, std::move(options));
+    co_await server.start();
+    co_await body(server);
+    co_await server.runner.cleanup();
+  };
+  if (virtual_time) {
+    aio::run(main_(), {.clock = aio::virtual_clock});
+  } else {
+    aio::run(main_());
+  }
+}
+
+// --- routing
+
+TEST(HttpServer, RoutesPlainDynamicAndRegexPaths) {
+  Application app;
+  app.add_get("/", hello);
+  app.add_get("/city/{name}", [](Request& r) -> Coro<StreamResponse> {
+    co_return Response({.text = "city " + r.match_info()["name"]});
+  });
+  app.add_get("/n/{id:\\d+}", [](Request& r) -> Coro<StreamResponse> {
+    co_return Response({.text = "n " + r.match_info()["id"]});
+  });
+  app.add_get("/files/{tail:.*}", [](Request& r) -> Coro<StreamResponse> {
+    co_return Response({.text = "tail " + r.match_info()["tail"]});
+  });
+  app.add_routes({web::post("/form", [](Request& r) -> Coro<StreamResponse> {
+                    co_return Response({.text = "posted " + std::string(r.method())});
+                  }),
+                  web::view("/any", [](Request& r) -> Coro<StreamResponse> {
+                    co_return Response({.text = std::string(r.method())});
+                  })});
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse r = co_await s.request(get("/"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "Hello, World!");
+    EXPECT_EQ(r.headers.get("Content-Type", ""), "text/plain; charset=utf-8");
+    EXPECT_EQ(r.headers.get("Content-Length", ""), "13");
+    EXPECT_TRUE(r.headers.contains("Date"));
+    EXPECT_EQ((co_await s.request(get("/city/Moscow"))).body, "city Moscow");
+    EXPECT_EQ((co_await s.request(get("/city/New%20York"))).body, "city New York");
+    EXPECT_EQ((co_await s.request(get("/n/42"))).body, "n 42");
+    EXPECT_EQ((co_await s.request(get("/n/x42"))).status, 404);
+    EXPECT_EQ((co_await s.request(get("/files/a/b/c.txt"))).body, "tail a/b/c.txt");
+    EXPECT_EQ((co_await s.request("POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")).body, "posted POST");
+    EXPECT_EQ((co_await s.request("DELETE /any HTTP/1.1\r\nHost: t\r\n\r\n")).body, "DELETE");
+    EXPECT_EQ((co_await s.request(get("/city/a/b"))).status, 404);
+    EXPECT_EQ((co_await s.request(get("/?q=1"))).body, "Hello, World!");
+  });
+}
+
+TEST(HttpServer, NotFoundAndMethodNotAllowedWithAllow) {
+  Application app;
+  app.add_get("/x", hello);
+  app.add_put("/x", hello);
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse nf = co_await s.request(get("/nope"));
+    EXPECT_EQ(nf.status, 404);
+    EXPECT_EQ(nf.reason, "Not Found");
+    EXPECT_EQ(nf.body, "404: Not Found");
+    RawResponse na = co_await s.request("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(na.status, 405);
+    EXPECT_EQ(na.headers.get("Allow", ""), "GET,HEAD,PUT");
+    EXPECT_EQ(na.body, "405: Method Not Allowed");
+  });
+}
+
+TEST(HttpServer, HeadIsAnsweredByGetWithoutBody) {
+  Application app;
+  app.router().add_get("/", hello, /*allow_head=*/false);
+  serve(app, [](TestServer& s) -> Coro<> {
+    auto [r, w] = co_await s.connect();
+    w.write("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n" + get("/"));
+    auto head = co_await wait_for(read_response(r, "HEAD"), kBound);
+    CO_ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->status, 200);
+    EXPECT_EQ(head->headers.get("Content-Length", ""), "13");
+    EXPECT_EQ(head->body, "");
+    auto next = co_await wait_for(read_response(r), kBound);  // the body was not sent
+    CO_ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(next->body, "Hello, World!");
+    w.close();
+  });
+}
+
+TEST(HttpServer, RouterRejectsBadPatternsAndDuplicates) {
+  Application app;
+  EXPECT_THROW(app.add_get("no-slash", hello), ValueError);
+  EXPECT_THROW(app.add_get("/a/{x", hello), ValueError);
+  app.add_post("/p", hello);
+  EXPECT_THROW(app.add_post("/p", hello), RuntimeError);
+}
+
+// --- requests
+
+TEST(HttpServer, RequestAttributes) {
+  Application app;
+  app.add_get("/info/{x}", [](Request& r) -> Coro<StreamResponse> {
+    nlohmann::json j;
+    j["method"] = r.method();
+    j["path"] = r.path();
+    j["raw_path"] = r.raw_path();
+    j["query_string"] = r.query_string();
+    j["q"] = r.query().getall("q");
+    j["host"] = r.host();
+    j["remote"] = r.remote();
+    j["ua"] = r.headers().get("user-agent", "");
+    j["version"] = std::to_string(r.version().first) + "." + std::to_string(r.version().second);
+    j["keep_alive"] = r.keep_alive();
+    j["cookie_a"] = r.cookies().get("a", "");
+    j["x"] = r.match_info()["x"];
+    j["body_exists"] = r.body_exists();
+    co_return json_response(j);
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse r = co_await s.request(get("/info/%C3%A9t%C3%A9?q=1&q=two%20x&e=", "User-Agent: tester\r\nCookie: a=1; b=2\r\n"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers.get("Content-Type", ""), "application/json");
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["method"], "GET");
+    EXPECT_EQ(j["path"], "/info/\xC3\xA9t\xC3\xA9");
+    EXPECT_EQ(j["raw_path"], "/info/%C3%A9t%C3%A9?q=1&q=two%20x&e=");
+    EXPECT_EQ(j["query_string"], "q=1&q=two%20x&e=");
+    EXPECT_EQ(j["q"], nlohmann::json({"1", "two x"}));
+    EXPECT_EQ(j["host"], "t");
+    EXPECT_EQ(j["remote"], "127.0.0.1");
+    EXPECT_EQ(j["ua"], "tester");
+    EXPECT_EQ(j["version"], "1.1");
+    EXPECT_EQ(j["keep_alive"], true);
+    EXPECT_EQ(j["cookie_a"], "1");
+    EXPECT_EQ(j["x"], "\xC3\xA9t\xC3\xA9");
+    EXPECT_EQ(j["body_exists"], false);
+  });
+}
+
+TEST(HttpServer, BodiesLengthChunkedJsonFormAndStream) {
+  Application app;
+  app.add_post("/echo", [](Request& r) -> Coro<StreamResponse> {
+    std::string body = co_await r.read();
+    std::string again = co_await r.read();  // cached
+    co_return Response({.text = body + "|" + std::to_string(again.size()) + "|" + r.content_type()});
+  });
+  app.add_post("/json", [](Request& r) -> Coro<StreamResponse> {
+    nlohmann::json j = co_await r.json();
+    co_return json_response({{"got", j["a"]}});
+  });
+  app.add_post("/form", [](Request& r) -> Coro<StreamResponse> {
+    MultiDict form = co_await r.post();
+    co_return Response({.text = form.getone("name") + "," + form.getone("city")});
+  });
+  app.add_post("/lines", [](Request& r) -> Coro<StreamResponse> {
+    std::string out;
+    for (;;) {
+      std::string line = co_await r.content.readline();
+      if (line.empty()) break;
+      out += "[" + line + "]";
+    }
+    EXPECT_TRUE(r.content.at_eof());
+    co_return Response({.text = out});
+  });
+  app.add_post("/chunks", [](Request& r) -> Coro<StreamResponse> {
+    std::string out;
+    for (;;) {
+      std::string c = co_await r.content.iter_chunked(3);
+      if (c.empty()) break;
+      out += "<" + c + ">";
+    }
+    co_return Response({.text = out});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse a = co_await s.request(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: Text/Plain; charset=UTF-8\r\nContent-Length: 5\r\n\r\nhello");
+    EXPECT_EQ(a.body, "hello|5|text/plain");
+    RawResponse b = co_await s.request(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-T: 1\r\n\r\n");
+    EXPECT_EQ(b.body, "abcdefg|7|application/octet-stream");
+    RawResponse c = co_await s.request(
+        "POST /json HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 8\r\n\r\n{\"a\": 1}");
+    EXPECT_EQ(c.body, "{\"got\":1}");
+    RawResponse bad = co_await s.request("POST /json HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n{x}");
+    EXPECT_EQ(bad.status, 400);
+    RawResponse d = co_await s.request(
+        "POST /form HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 27\r\n\r\n"
+        "name=Ann+Lee&city=St.%20Pet");
+    EXPECT_EQ(d.body, "Ann Lee,St. Pet");
+    RawResponse e = co_await s.request(
+        "POST /lines HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\na\nbc\r\n3\r\n\nd\n\r\n1\r\ne\r\n0\r\n\r\n");
+    EXPECT_EQ(e.body, "[a\n][bc\n][d\n][e]");
+    RawResponse f = co_await s.request("POST /chunks HTTP/1.1\r\nHost: t\r\nContent-Length: 7\r\n\r\nabcdefg");
+    EXPECT_EQ(f.body, "<abc><def><g>");
+  });
+}
+
+TEST(HttpServer, BodyOverClientMaxSizeIs413) {
+  Application app({.client_max_size = 10});
+  app.add_post("/", [](Request& r) -> Coro<StreamResponse> {
+    std::string body = co_await r.read();
+    co_return Response({.text = body});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse a = co_await s.request("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nabcdefghijk");
+    EXPECT_EQ(a.status, 413);
+    EXPECT_EQ(a.body, "Maximum request body size 10 exceeded, actual body size 11");
+    RawResponse b = co_await s.request(
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n");
+    EXPECT_EQ(b.status, 413);
+    RawResponse c = co_await s.request("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabcdefghij");
+    EXPECT_EQ(c.status, 200);
+    EXPECT_EQ(c.body, "abcdefghij");
+  });
+}
+
+// --- connections
+
+TEST(HttpServer, KeepAliveAndHundredPipelinedRequestsAnsweredInOrder) {
+  Application app;
+  app.add_get("/{i}", [](Request& r) -> Coro<StreamResponse> { co_return Response({.text = r.match_info()["i"]}); });
+  app.add_post("/{i}", [](Request& r) -> Coro<StreamResponse> {
+    std::string b = co_await r.read();
+    co_return Response({.text = r.match_info()["i"] + ":" + b});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    auto [r, w] = co_await s.connect();
+    std::string all;
+    for (int i = 0; i < 100; ++i) {
+      if (i % 10 == 5) {
+        all += "POST /" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc";
+      } else {
+        all += get("/" + std::to_string(i));
+      }
+    }
+    w.write(all);
+    for (int i = 0; i < 100; ++i) {
+      auto resp = co_await wait_for(read_response(r), kBound);
+      CO_ASSERT_TRUE(resp.has_value());
+      EXPECT_EQ(resp->body, std::to_string(i) + (i % 10 == 5 ? ":abc" : ""));
+      EXPECT_TRUE(resp->keep_alive);
+    }
+    // Unread bodies are skipped: the next request on the same connection still works.
+    w.write("POST /unread HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nzzzz" + get("/after"));
+    auto a = co_await wait_for(read_response(r), kBound);
+    auto b = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->body, "unread:zzzz");
+    EXPECT_EQ(b->body, "after");
+    w.close();
+  });
+}
+
+TEST(HttpServer, ExpectContinueIsSentWhenTheHandlerReadsTheBody) {
+  Application app;
+  app.add_post("/", [](Request& r) -> Coro<StreamResponse> {
+    std::string body = co_await r.read();
+    co_return Response({.text = "got " + body});
+  });
+  app.add_post("/reject", [](Request&) -> Coro<StreamResponse> {
+    throw HTTPUnauthorized();
+    co_return StreamResponse();
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    auto [r, w] = co_await s.connect();
+    w.write("POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    std::string line = co_await wait_for(r.readuntil("\r\n\r\n"), kBound);
+    EXPECT_EQ(line, "HTTP/1.1 100 Continue\r\n\r\n");
+    w.write("data");
+    auto resp = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "got data");
+    w.close();
+    // A handler that answers without reading: no 100, the answer, and the connection
+    // closes (the client may never send the body).
+    auto [r2, w2] = co_await s.connect();
+    w2.write("POST /reject HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    auto rej = co_await wait_for(read_response(r2), kBound);
+    CO_ASSERT_TRUE(rej.has_value());
+    EXPECT_EQ(rej->status, 401);
+    EXPECT_EQ(rej->headers.get("Connection", ""), "close");
+    EXPECT_EQ(co_await wait_for(r2.read(), kBound), "");
+  });
+}
+
+TEST(HttpServer, Http10ClosesUnlessKeepAliveAsked) {
+  Application app;
+  app.add_get("/", hello);
+  serve(app, [](TestServer& s) -> Coro<> {
+    auto [r, w] = co_await s.connect();
+    w.write("GET / HTTP/1.0\r\n\r\n");
+    std::string all = co_await wait_for(r.read(), kBound);  // to EOF: the server closed
+    EXPECT_EQ(all.substr(0, 17), "HTTP/1.0 200 OK\r\n");
+    EXPECT_NE(all.find("\r\n\r\nHello, World!"), std::string::npos);
+    auto [r2, w2] = co_await s.connect();
+    w2.write("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n");
+    auto a = co_await wait_for(read_response(r2), kBound);
+    CO_ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->headers.get("Connection", ""), "keep-alive");
+    auto b = co_await wait_for(read_response(r2), kBound);
+    CO_ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(b->body, "Hello, World!");
+    EXPECT_EQ(co_await wait_for(r2.read(), kBound), "");
+  });
+}
+
+// A request the parser rejects is answered 400 and the connection closed; nothing
+// after it on the connection is served.
+Coro<void> check_rejected(TestServer& s, std::string raw, int status) {
+  auto [r, w] = co_await s.connect();
+  w.write(raw + get("/smuggled"));
+  auto resp = co_await wait_for(read_response(r), kBound);
+  CO_ASSERT_TRUE(resp.has_value());
+  EXPECT_EQ(resp->status, status) << raw;
+  EXPECT_EQ(resp->headers.get("Connection", ""), "close");
+  auto next = co_await wait_for(read_response(r), kBound);
+  EXPECT_FALSE(next.has_value()) << "served after a rejected request: " << raw;
+}
+
+TEST(HttpServer, MalformedAndSmugglingAttemptsAre400AndClose) {
+  Application app;
+  app.add_get("/", hello);
+  app.add_post("/", hello);
+  app.add_get("/smuggled", hello);
+  app.add_post("/read", [](Request& r) -> Coro<StreamResponse> {
+    std::string body = co_await r.read();
+    co_return Response({.text = body});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    co_await check_rejected(s, "GARBAGE\r\n\r\n", 400);
+    co_await check_rejected(s, "GET / HTTP/1.1\r\n\r\n", 400);  // no Host
+    co_await check_rejected(
+        s, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+    co_await check_rejected(s, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400);
+    co_await check_rejected(s, "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked, identity\r\n\r\n", 400);
+    co_await check_rejected(s, "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n", 400);
+    co_await check_rejected(s, "GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n folded\r\n\r\n", 400);
+    co_await check_rejected(s, "GET / HTTP/1.1\r\nHost: t\r\nContent-Length : 0\r\n\r\n", 400);
+    co_await check_rejected(s, "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505);
+    // Bad chunk framing found while the handler reads the body.
+    co_await check_rejected(s, "POST /read HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
+  });
+}
+
+TEST(HttpServer, HandlerExceptionIs500AndTheServerGoesOn) {
+  Application app;
+  app.add_get("/boom", [](Request&) -> Coro<StreamResponse> {
+    throw std::runtime_error("kaboom");
+    co_return StreamResponse();
+  });
+  app.add_get("/", hello);
+  std::vector<std::string> reported;
+  serve(app, [&reported](TestServer& s) -> Coro<> {
+    get_running_loop().set_exception_handler([&reported](EventLoop&, const ExceptionContext& ctx) {
+      std::string what;
+      try {
+        std::rethrow_exception(ctx.exception);
+      } catch (const std::exception& e) {
+        what = e.what();
+      }
+      reported.push_back(ctx.message + ": " + what);
+    });
+    auto [r, w] = co_await s.connect();
+    w.write(get("/boom") + get("/"));
+    auto a = co_await wait_for(read_response(r), kBound);
+    auto b = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->status, 500);
+    EXPECT_EQ(a->body, "500 Internal Server Error\n\nServer got itself in trouble");
+    EXPECT_EQ(b->status, 200);
+    w.close();
+  });
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0], "Error handling request: kaboom");
+}
+
+TEST(HttpServer, HttpExceptionsAreResponses) {
+  Application app;
+  app.add_get("/found", [](Request&) -> Coro<StreamResponse> {
+    throw HTTPFound("/elsewhere");
+    co_return StreamResponse();
+  });
+  app.add_get("/teapot", [](Request&) -> Coro<StreamResponse> {
+    throw HTTPBadRequest({.text = "no such thing"});
+    co_return StreamResponse();
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse f = co_await s.request(get("/found"));
+    EXPECT_EQ(f.status, 302);
+    EXPECT_EQ(f.headers.get("Location", ""), "/elsewhere");
+    RawResponse t = co_await s.request(get("/teapot"));
+    EXPECT_EQ(t.status, 400);
+    EXPECT_EQ(t.body, "no such thing");
+  });
+  EXPECT_STREQ(HTTPNotFound().what(), "Not Found");
+  EXPECT_EQ(HTTPNotFound().status(), 404);
+  EXPECT_THROW(HTTPFound(""), ValueError);
+}
+
+TEST(HttpServer, SlowClientHitsTheHeaderTimeout) {
+  Application app;
+  app.add_get("/", hello);
+  RunnerOptions o{.access_log = nullptr};
+  o.read_timeout = 5;
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        auto conn = co_await s.connect();
+        StreamReader r = conn.first;
+        StreamWriter w = conn.second;
+        const double t0 = loop.time();
+        double closed_at = -1;
+        auto until_eof = [&]() -> Coro<std::string> {
+          std::string got = co_await r.read();
+          closed_at = loop.time();
+          co_return got;
+        };
+        Task<std::string> eof = create_task(until_eof());
+        // One byte a second: the head is never complete within 5 s.
+        const std::string head = get("/");
+        for (char c : head) {
+          if (eof.done()) break;
+          try {
+            w.write(std::string(1, c));
+          } catch (const std::exception&) {
+            break;
+          }
+          co_await sleep(1);
+        }
+        EXPECT_EQ(co_await wait_for(eof, kBound), "");  // closed without an answer
+        const double took = closed_at - t0;
+        EXPECT_GE(took, 5.0);
+        EXPECT_LE(took, 6.5);
+      },
+      o, true);
+}
+
+TEST(HttpServer, IdleKeepAliveConnectionClosesAfterKeepaliveTimeout) {
+  Application app;
+  app.add_get("/", hello);
+  RunnerOptions o{.access_log = nullptr};
+  o.keepalive_timeout = 75;
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        auto [r, w] = co_await s.connect();
+        w.write(get("/"));
+        auto resp = co_await wait_for(read_response(r), 200);
+        CO_ASSERT_TRUE(resp.has_value());
+        const double t0 = loop.time();
+        std::string rest = co_await wait_for(r.read(), 200);
+        EXPECT_EQ(rest, "");
+        EXPECT_NEAR(loop.time() - t0, 75.0, 0.5);
+      },
+      o, true);
+}
+
+TEST(HttpServer, GracefulShutdownLetsARequestInFlightFinish) {
+  Application app;
+  app.add_get("/slow", [](Request&) -> Coro<StreamResponse> {
+    co_await sleep(3);
+    co_return Response({.text = "done"});
+  });
+  app.add_get("/", hello);
+  std::vector<std::string> order;
+  app.on_shutdown.push_back([&order](Application&) -> Coro<void> {
+    order.push_back("shutdown");
+    co_return;
+  });
+  app.on_cleanup.push_back([&order](Application&) -> Coro<void> {
+    order.push_back("cleanup");
+    co_return;
+  });
+  auto main_ = [&]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    TestServer s(app);
+    co_await s.start();
+    auto [r, w] = co_await s.connect();
+    auto [ri, wi] = co_await s.connect();  // idle: closed at once
+    wi.write(get("/"));
+    auto first = co_await wait_for(read_response(ri), kBound);
+    CO_ASSERT_TRUE(first.has_value());
+    w.write(get("/slow"));
+    co_await sleep(0.5);
+    const double t0 = loop.time();
+    Task<> cleanup = create_task(s.runner.cleanup());
+    std::string idle_rest = co_await wait_for(ri.read(), kBound);
+    EXPECT_EQ(idle_rest, "");
+    EXPECT_LT(loop.time() - t0, 0.1);
+    auto resp = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "done");
+    EXPECT_EQ(resp->headers.get("Connection", ""), "close");
+    co_await cleanup;
+    EXPECT_NEAR(loop.time() - t0, 2.5, 0.1);
+    order.push_back("finished");
+    // Not accepting any more.
+    bool refused = false;
+    try {
+      co_await open_connection("127.0.0.1", s.port());
+    } catch (const ConnectionRefusedError&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  EXPECT_EQ(order, (std::vector<std::string>{"shutdown", "cleanup", "finished"}));
+}
+
+TEST(HttpServer, ShutdownTimeoutCancelsWhatIsLeft) {
+  Application app;
+  bool cancelled = false;
+  app.add_get("/forever", [&cancelled](Request&) -> Coro<StreamResponse> {
+    try {
+      co_await sleep(1000);
+    } catch (const CancelledError&) {
+      cancelled = true;
+      throw;
+    }
+    co_return Response();
+  });
+  auto main_ = [&]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    RunnerOptions o{.access_log = nullptr};
+    o.shutdown_timeout = 2;
+    TestServer s(app, o);
+    co_await s.start();
+    auto [r, w] = co_await s.connect();
+    w.write(get("/forever"));
+    co_await sleep(0.5);
+    const double t0 = loop.time();
+    co_await s.runner.cleanup();
+    EXPECT_NEAR(loop.time() - t0, 2.0, 0.1);
+    EXPECT_EQ(co_await wait_for(r.read(), kBound), "");
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  EXPECT_TRUE(cancelled);
+}
+
+// --- middlewares, hooks, state
+
+TEST(HttpServer, MiddlewaresRunInOrderAroundHandlersAnd404s) {
+  Application app;
+  std::vector<std::string> trace;
+  auto mw = [&trace](std::string name) {
+    return [&trace, name](Request& r, const Handler& handler) -> Coro<StreamResponse> {
+      trace.push_back(name + ">");
+      StreamResponse resp = co_await handler(r);
+      trace.push_back("<" + name);
+      resp.headers().add("X-MW", name);
+      co_return resp;
+    };
+  };
+  app.middlewares.push_back(mw("a"));
+  app.middlewares.push_back(mw("b"));
+  app.middlewares.push_back([](Request& r, const Handler& handler) -> Coro<StreamResponse> {
+    try {
+      co_return co_await handler(r);
+    } catch (const HTTPNotFound&) {
+      co_return Response({.status = 404, .text = "custom 404"});
+    }
+  });
+  app.add_get("/", [&trace](Request&) -> Coro<StreamResponse> {
+    trace.push_back("handler");
+    co_return Response({.text = "ok"});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse r = co_await s.request(get("/"));
+    EXPECT_EQ(r.body, "ok");
+    EXPECT_EQ(r.headers.getall("X-MW"), (std::vector<std::string_view>{"b", "a"}));
+    RawResponse nf = co_await s.request(get("/missing"));
+    EXPECT_EQ(nf.status, 404);
+    EXPECT_EQ(nf.body, "custom 404");
+  });
+  EXPECT_EQ(trace, (std::vector<std::string>{"a>", "b>", "handler", "<b", "<a", "a>", "b>", "<b", "<a"}));
+}
+
+TEST(HttpServer, HooksRunInOrderAndStateIsTyped) {
+  static const AppKey<std::vector<std::string>> log_key("log");
+  static const AppKey<int> count_key("count");
+  Application app;
+  app[log_key].push_back("made");
+  app.on_startup.push_back([](Application& a) -> Coro<void> {
+    a[log_key].push_back("startup");
+    co_return;
+  });
+  app.on_shutdown.push_back([](Application& a) -> Coro<void> {
+    a[log_key].push_back("shutdown");
+    co_return;
+  });
+  app.on_cleanup.push_back([](Application& a) -> Coro<void> {
+    a[log_key].push_back("cleanup");
+    co_return;
+  });
+  app.add_get("/", [](Request& r) -> Coro<StreamResponse> {
+    int& n = r.app()[count_key];
+    ++n;
+    co_return Response({.text = std::to_string(n)});
+  });
+  serve(app, [&app](TestServer& s) -> Coro<> {
+    EXPECT_EQ(app[log_key].back(), "startup");
+    EXPECT_EQ((co_await s.request(get("/"))).body, "1");
+    EXPECT_EQ((co_await s.request(get("/"))).body, "2");
+    EXPECT_THROW(app.add_get("/late", hello), RuntimeError);  // frozen
+  });
+  EXPECT_EQ(app[log_key], (std::vector<std::string>{"made", "startup", "shutdown", "cleanup"}));
+  EXPECT_EQ(app.at(count_key), 2);
+  EXPECT_THROW(app.at(AppKey<int>("missing")), std::out_of_range);
+}
+
+// --- static files
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/aio_http_static_XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+  void write(const std::string& rel, const std::string& data) const {
+    std::ofstream(path + "/" + rel) << data;
+  }
+};
+
+TEST(HttpServer, StaticFilesWithTraversalRejected) {
+  TempDir root;
+  ::mkdir((root.path + "/www").c_str(), 0755);
+  ::mkdir((root.path + "/www/sub").c_str(), 0755);
+  root.write("www/index.html", "<html>hi</html>");
+  root.write("www/sub/data.json", "{\"a\":1}");
+  root.write("secret.txt", "secret");
+  std::string big(300000, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 1000) big[i] = static_cast<char>('a' + (i / 1000) % 26);
+  root.write("www/big.bin", big);
+  ::symlink((root.path + "/secret.txt").c_str(), (root.path + "/www/link.txt").c_str());
+  Application app;
+  app.add_static("/static", root.path + "/www");
+  serve(app, [&](TestServer& s) -> Coro<> {
+    RawResponse a = co_await s.request(get("/static/index.html"));
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.body, "<html>hi</html>");
+    EXPECT_EQ(a.headers.get("Content-Type", ""), "text/html");
+    EXPECT_TRUE(a.headers.contains("Last-Modified"));
+    RawResponse b = co_await s.request(get("/static/sub/data.json"));
+    EXPECT_EQ(b.body, "{\"a\":1}");
+    EXPECT_EQ(b.headers.get("Content-Type", ""), "application/json");
+    RawResponse c = co_await s.request(get("/static/big.bin"));
+    EXPECT_EQ(c.body.size(), big.size());
+    EXPECT_TRUE(c.body == big);
+    RawResponse nm = co_await s.request(
+        get("/static/index.html", "If-Modified-Since: " + std::string(a.headers.get("Last-Modified", "")) + "\r\n"));
+    EXPECT_EQ(nm.status, 304);
+    EXPECT_EQ(nm.body, "");
+    RawResponse old = co_await s.request(get("/static/index.html", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n"));
+    EXPECT_EQ(old.status, 200);
+    for (const char* bad : {"/static/../secret.txt", "/static/%2e%2e/secret.txt", "/static/sub/../../secret.txt",
+                            "/static/link.txt", "/static/missing.txt", "/static/..%2fsecret.txt"}) {
+      RawResponse t = co_await s.request(get(bad));
+      EXPECT_EQ(t.status, 404) << bad;
+      EXPECT_EQ(t.body.find("secret"), std::string::npos) << bad;
+    }
+    EXPECT_EQ((co_await s.request(get("/static/sub"))).status, 403);
+    EXPECT_EQ((co_await s.request(get("/static//etc/passwd"))).status, 403);
+    RawResponse h = co_await s.request("HEAD /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", "HEAD");
+    EXPECT_EQ(h.status, 200);
+    EXPECT_EQ(h.headers.get("Content-Length", ""), "15");
+    EXPECT_EQ(h.body, "");
+  });
+}
+
+// --- streamed responses
+
+TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {
+  Application app;
+  app.add_get("/stream", [](Request& r) -> Coro<StreamResponse> {
+    StreamResponse resp;
+    resp.set_content_type("text/plain");
+    resp.set_cookie("k", "v", {.httponly = true});
+    co_await resp.prepare(r);
+    for (int i = 0; i < 3; ++i) co_await resp.write("part" + std::to_string(i) + ";");
+    co_await resp.write_eof();
+    co_return resp;
+  });
+  app.add_get("/length", [](Request& r) -> Coro<StreamResponse> {
+    StreamResponse resp;
+    resp.set_content_length(6);
+    co_await resp.prepare(r);
+    co_await resp.write("abc");
+    co_await resp.write("def");
+    co_return resp;  // write_eof by the server
+  });
+  app.add_get("/gzip", [](Request&) -> Coro<StreamResponse> {
+    Response resp({.text = std::string(1000, 'z')});
+    resp.enable_compression();
+    co_return resp;
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse a = co_await s.request(get("/stream"));
+    EXPECT_EQ(a.headers.get("Transfer-Encoding", ""), "chunked");
+    EXPECT_FALSE(a.headers.contains("Content-Length"));
+    EXPECT_EQ(a.body, "part0;part1;part2;");
+    EXPECT_EQ(a.headers.get("Set-Cookie", ""), "k=v; HttpOnly; Path=/");
+    RawResponse b = co_await s.request(get("/length"));
+    EXPECT_EQ(b.headers.get("Content-Length", ""), "6");
+    EXPECT_EQ(b.body, "abcdef");
+    RawResponse c = co_await s.request(get("/gzip", "Accept-Encoding: gzip, deflate\r\n"));
+    EXPECT_EQ(c.headers.get("Content-Encoding", ""), "gzip");
+    ZLibDecompressor d("gzip");
+    EXPECT_EQ(d.decompress(c.body), std::string(1000, 'z'));
+    RawResponse plain = co_await s.request(get("/gzip"));
+    EXPECT_FALSE(plain.headers.contains("Content-Encoding"));
+    EXPECT_EQ(plain.body.size(), 1000u);
+  });
+}
+
+TEST(HttpServer, StreamedCompressionAndHttp10StreamUntilClose) {
+  Application app;
+  app.add_get("/z", [](Request& r) -> Coro<StreamResponse> {
+    StreamResponse resp;
+    resp.enable_compression();
+    resp.del_cookie("old");
+    co_await resp.prepare(r);
+    for (int i = 0; i < 50; ++i) co_await resp.write("line " + std::to_string(i) + "\n");
+    co_await resp.write_eof();
+    co_return resp;
+  });
+  app.add_get("/deflate", [](Request&) -> Coro<StreamResponse> {
+    Response resp({.text = std::string(500, 'q')});
+    resp.enable_compression(ContentCoding::deflate);
+    co_return resp;
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    std::string expected;
+    for (int i = 0; i < 50; ++i) expected += "line " + std::to_string(i) + "\n";
+    RawResponse a = co_await s.request(get("/z", "Accept-Encoding: gzip\r\n"));
+    EXPECT_EQ(a.headers.get("Content-Encoding", ""), "gzip");
+    EXPECT_EQ(a.headers.get("Transfer-Encoding", ""), "chunked");
+    EXPECT_EQ(a.headers.get("Set-Cookie", ""), "old=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/");
+    ZLibDecompressor gz("gzip");
+    EXPECT_EQ(gz.decompress(a.body), expected);
+    RawResponse b = co_await s.request(get("/deflate"));  // forced, whatever the request says
+    EXPECT_EQ(b.headers.get("Content-Encoding", ""), "deflate");
+    ZLibDecompressor df("deflate");
+    EXPECT_EQ(df.decompress(b.body), std::string(500, 'q'));
+    // HTTP/1.0 has no chunked coding: the body runs until the server closes.
+    auto [r, w] = co_await s.connect();
+    w.write("GET /z HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    std::string all = co_await wait_for(r.read(), kBound);
+    EXPECT_EQ(all.find("Transfer-Encoding"), std::string::npos);
+    EXPECT_EQ(all.find("Connection: keep-alive"), std::string::npos);
+    EXPECT_EQ(all.substr(all.find("\r\n\r\n") + 4), expected);
+  });
+}
+
+// --- access log
+
+TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {
+  Application app;
+  app.add_get("/", hello);
+  std::vector<std::string> lines;
+  RunnerOptions o;
+  o.access_log = [&lines](std::string_view line) { lines.emplace_back(line); };
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        co_await s.request(get("/?x=1", "User-Agent: ua/1\r\nReferer: http://r/\r\n"));
+        co_await s.request(get("/none"));
+      },
+      o);
+  ASSERT_EQ(lines.size(), 2u);
+  // 127.0.0.1 [02/Dec/2026:21:08:30 +0000] "GET /?x=1 HTTP/1.1" 200 13 "http://r/" "ua/1"
+  EXPECT_EQ(lines[0].substr(0, 11), "127.0.0.1 [");
+  EXPECT_NE(lines[0].find(" +0000] \"GET /?x=1 HTTP/1.1\" 200 13 \"http://r/\" \"ua/1\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"GET /none HTTP/1.1\" 404 14 \"-\" \"-\""), std::string::npos) << lines[1];
+}
+
+// --- sites and run_app
+
+TEST(HttpServer, UnixSiteServes) {
+  Application app;
+  app.add_get("/", hello);
+  const std::string path = "/tmp/aio_http_unix_" + std::to_string(::getpid()) + ".sock";
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr});
+    co_await runner.setup();
+    UnixSite site(runner, path);
+    co_await site.start();
+    EXPECT_EQ(runner.addresses(), (std::vector<std::string>{"http://unix:" + path + ":"}));
+    auto [r, w] = co_await open_unix_connection(path);
+    w.write(get("/"));
+    auto resp = co_await wait_for(read_response(r), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "Hello, World!");
+    w.close();
+    co_await runner.cleanup();
+  };
+  aio::run(main_());
+  ::unlink(path.c_str());
+}
+
+TEST(HttpServer, ServeAppPrintsTheBannerAndStopsGracefullyOnSigterm) {
+  Application app;
+  app.add_get("/slow", [](Request&) -> Coro<StreamResponse> {
+    co_await sleep(0.2);
+    co_return Response({.text = "slow done"});
+  });
+  bool cleaned = false;
+  app.on_cleanup.push_back([&cleaned](Application&) -> Coro<void> {
+    cleaned = true;
+    co_return;
+  });
+  const std::string path = "/tmp/aio_http_app_" + std::to_string(::getpid()) + ".sock";
+  testing::internal::CaptureStdout();
+  auto main_ = [&]() -> Coro<> {
+    RunAppOptions options;
+    options.runner.access_log = nullptr;
+    options.path = path;
+    Task<> app_task = create_task(serve_app(app, "", 0, options));
+    std::optional<std::pair<StreamReader, StreamWriter>> conn;
+    for (int i = 0; i < 200 && !conn; ++i) {
+      try {
+        conn = co_await open_unix_connection(path);
+      } catch (const OSError&) {
+      }
+      if (!conn) co_await sleep(0.01);
+    }
+    CO_ASSERT_TRUE(conn.has_value());
+    conn->second.write(get("/slow"));
+    co_await sleep(0.05);
+    ::kill(::getpid(), SIGTERM);  // handled by the loop's signal handler: a graceful stop
+    auto resp = co_await wait_for(read_response(conn->first), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "slow done");
+    co_await wait_for(app_task, kBound);
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(out, "======== Running on http://unix:" + path + ": ========\n(Press CTRL+C to quit)\n");
+  EXPECT_TRUE(cleaned);
+  ::unlink(path.c_str());
+}
+
+// --- the seeds' local stand-in services (examples/http/local_services.hpp)
+
+TEST(HttpServer, LocalServicesAnswerAfterTheirLatencyOnTheVirtualClock) {
+  Application app;
+  local_services::add_routes(app, {.latency = 2.0});
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        const double t0 = loop.time();
+        std::vector<Task<RawResponse>> tasks;
+        for (const auto& c : local_services::cities())
+          tasks.push_back(create_task(s.request(get("/data/2.5/weather?q=" + quote(c.name, "") + "&APPID=k"))));
+        std::vector<std::string> mains;
+        for (auto& t : tasks) {
+          RawResponse r = co_await t;
+          EXPECT_EQ(r.status, 200);
+          mains.push_back(nlohmann::json::parse(r.body)["weather"][0]["main"]);
+        }
+        EXPECT_DOUBLE_EQ(loop.time() - t0, 2.0);  // all 12 at once: one latency
+        EXPECT_EQ(mains.size(), 12u);
+        EXPECT_EQ(mains[0], "Clouds");
+        RawResponse nf = co_await s.request(get("/data/2.5/weather?q=Atlantis&APPID=k"));
+        EXPECT_EQ(nf.status, 404);
+        EXPECT_EQ(nlohmann::json::parse(nf.body)["message"], "city not found");
+        RawResponse rd = co_await s.request(get("/r/python/top.json?sort=top&t=day&limit=5"));
+        auto j = nlohmann::json::parse(rd.body);
+        EXPECT_EQ(j["data"]["children"].size(), 5u);
+        EXPECT_TRUE(j["data"]["children"][0]["data"].contains("score"));
+        RawResponse page = co_await s.request(get("/page/3"));
+        EXPECT_EQ(page.headers.get("Content-Type", ""), "text/html; charset=utf-8");
+        EXPECT_NE(page.body.find("href=\"/page/4\""), std::string::npos);
+        EXPECT_EQ((co_await s.request(get("/missing/3"))).status, 404);
+      },
+      {.access_log = nullptr}, true);
+}
+
+}  // namespace
+}  // namespace aio::http
