@@ -93,9 +93,24 @@ namespace detail {
 
 // --- the server's connections
 
-Coro<void> WebServer::serve(StreamReader reader, StreamWriter writer) {
-  WebConnection conn(*this, std::move(reader), std::move(writer));
+Coro<void> WebServer::serve(std::shared_ptr<WebServer> self, StreamReader reader, StreamWriter writer) {
+  // `self` keeps the server alive while this connection lives (the frame holds it).
+  WebConnection conn(*self, std::move(reader), std::move(writer));
   co_await conn.run();
+}
+
+namespace {
+Coro<void> refuse(StreamWriter writer) {
+  writer.close();
+  co_await writer.wait_closed();
+}
+}  // namespace
+
+Server::Handler WebServer::handler(std::weak_ptr<WebServer> server) {
+  return [server = std::move(server)](StreamReader r, StreamWriter w) -> Coro<void> {
+    if (auto s = server.lock()) return serve(std::move(s), std::move(r), std::move(w));
+    return refuse(std::move(w));
+  };
 }
 
 void WebServer::close_idle() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ struct WebServer {
   std::optional<Future<void>> all_closed;
 
   /// The start_server handler: serves one connection until it closes.
-  Coro<void> serve(StreamReader reader, StreamWriter writer);
+  static Coro<void> serve(std::shared_ptr<WebServer> self, StreamReader reader, StreamWriter writer);
+  /// serve() as a start_server handler that does not keep the server alive.
+  static Server::Handler handler(std::weak_ptr<WebServer> server);
   /// Graceful shutdown, first step: idle connections close now, busy ones after their
   /// current response.
   void close_idle();
