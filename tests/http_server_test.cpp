@@ -347,6 +347,35 @@ TEST(HttpServer, KeepAliveAndHundredPipelinedRequestsAnsweredInOrder) {
   });
 }
 
+TEST(HttpServer, PipelinedAnswerIsNotHeldBehindASlowHandler) {
+  Application app;
+  app.add_get("/fast", hello);
+  app.add_get("/slow", [](Request&) -> Coro<StreamResponse> {
+    co_await sleep(3);
+    co_return Response({.text = "slow"});
+  });
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        auto [r, w] = co_await s.connect();
+        const double t0 = loop.time();
+        w.write(get("/fast") + get("/slow") + get("/fast"));
+        auto a = co_await wait_for(read_response(r), kBound);
+        CO_ASSERT_TRUE(a.has_value());
+        EXPECT_EQ(a->body, "Hello, World!");
+        EXPECT_LT(loop.time() - t0, 0.5);  // not after the slow one
+        auto b = co_await wait_for(read_response(r), kBound);
+        auto c = co_await wait_for(read_response(r), kBound);
+        CO_ASSERT_TRUE(b && c);
+        EXPECT_EQ(b->body, "slow");
+        EXPECT_EQ(c->body, "Hello, World!");
+        EXPECT_NEAR(loop.time() - t0, 3.0, 0.1);
+        w.close();
+      },
+      {.access_log = nullptr}, true);
+}
+
 TEST(HttpServer, ExpectContinueIsSentWhenTheHandlerReadsTheBody) {
   Application app;
   app.add_post("/", [](Request& r) -> Coro<StreamResponse> {

@@ -145,6 +145,7 @@ WebConnection::WebConnection(WebServer& server, StreamReader reader, StreamWrite
 
 WebConnection::~WebConnection() {
   if (timer_armed_) timer_.cancel();
+  if (flush_armed_) flush_soon_.cancel();
   server_.remove(this);
 }
 
@@ -156,6 +157,16 @@ void WebConnection::close_idle() {
 void WebConnection::cancel() {
   closing_ = true;
   task_.cancel();
+}
+
+void WebConnection::flush_batch() {
+  if (flush_armed_) {
+    flush_soon_.cancel();
+    flush_armed_ = false;
+  }
+  if (batch_.empty()) return;
+  writer_.write(batch_);
+  batch_.clear();
 }
 
 void WebConnection::arm_deadline(double deadline) {
@@ -230,6 +241,7 @@ void WebConnection::append_error(int status, std::string_view text) {
   head_.version_minor = 1;  // the head was not understood: answer as HTTP/1.1, with close
   build_head(r, r.body().size(), false);
   out_.append(r.body());
+  flush_batch();
   writer_.write(out_);
   started_ = true;
   log_access(r, r.body().size());
@@ -296,6 +308,7 @@ Coro<bool> WebConnection::pull_body(std::string& dst) {
     if (step.consumed != 0 || step.done) continue;
     if (head_.expect_continue && !continue_sent_) {
       continue_sent_ = true;
+      flush_batch();
       writer_.write("HTTP/1.1 100 Continue\r\n\r\n");
     }
     if (!co_await reader_.fill()) {
@@ -329,6 +342,7 @@ Coro<void> WebConnection::prepare(StreamResponse& r) {
   r.chunking_ = chunked;
   r.head_only_ = head_only;
   build_head(r, no_body_status(r.status_) ? std::nullopt : length, chunked);
+  flush_batch();
   writer_.write(out_);
   co_await writer_.drain();
 }
@@ -369,6 +383,7 @@ Coro<void> WebConnection::write_eof(StreamResponse& r) {
 }
 
 Coro<void> WebConnection::send_file(StreamResponse& r) {
+  flush_batch();
   const int fd = ::open(r.body_.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
@@ -560,7 +575,24 @@ Coro<void> WebConnection::run() {
           out_.append(*body);
           sent_body_ = body->size();
         }
-        writer_.write(out_);
+        // Pipelined requests already here: answers are gathered (in order) and sent
+        // together, at the latest on the loop's next iteration.
+        const bool more_buffered = body_done_ && reader_.buffered().size() > (head_consumed_ ? 0 : head_size_);
+        if (more_buffered && keep_alive_ && batch_.size() + out_.size() <= kBatchMax) {
+          batch_.append(out_);
+          if (!flush_armed_) {
+            flush_soon_ = loop.call_soon([this] {
+              flush_armed_ = false;
+              flush_batch();
+            });
+            flush_armed_ = true;
+          }
+        } else if (!batch_.empty()) {
+          batch_.append(out_);
+          flush_batch();
+        } else {
+          writer_.write(out_);
+        }
       }
       co_await writer_.drain();
 
@@ -595,6 +627,10 @@ Coro<void> WebConnection::run() {
     // The connection failed (reset, broken pipe): nothing to answer.
   }
   waiting_head_ = false;
+  try {
+    flush_batch();
+  } catch (const std::exception&) {
+  }
   writer_.close();
   try {
     co_await writer_.wait_closed();

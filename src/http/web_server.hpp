@@ -95,7 +95,15 @@ class WebConnection {
   void log_access(const StreamResponse& r, std::uint64_t size);
   void report(std::exception_ptr e);
 
+  void flush_batch();
+
   std::string out_;  // the response being assembled (capacity reused)
+  // Answers to pipelined requests not yet written (up to kBatchMax bytes); flush_soon_
+  // writes them on the next iteration if nothing else did.
+  static constexpr std::size_t kBatchMax = 16 * 1024;
+  std::string batch_;
+  Handle flush_soon_;
+  bool flush_armed_ = false;
   Task<> task_;
   TimerHandle timer_;
   bool timer_armed_ = false;
