@@ -304,6 +304,14 @@ TEST(HttpServer, BodyOverClientMaxSizeIs413) {
     RawResponse b = co_await s.request(
         "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n");
     EXPECT_EQ(b.status, 413);
+    // A huge announced body is not skipped: the answer says the connection closes.
+    auto [hr, hw] = co_await s.connect();
+    hw.write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\nabc");
+    auto huge = co_await wait_for(read_response(hr), kBound);
+    CO_ASSERT_TRUE(huge.has_value());
+    EXPECT_EQ(huge->status, 413);
+    EXPECT_EQ(huge->headers.get("Connection", ""), "close");
+    hw.close();
     RawResponse c = co_await s.request("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabcdefghij");
     EXPECT_EQ(c.status, 200);
     EXPECT_EQ(c.body, "abcdefghij");

@@ -220,8 +220,12 @@ void WebConnection::build_head(StreamResponse& r, std::optional<std::uint64_t> l
   }
   out_.append("Date: ").append(http_date_now()).append("\r\nServer: aio\r\n");
   if (r.force_close_ || closing_) keep_alive_ = false;
-  // The client waits for "100 Continue" or this answer: it may never send the body.
-  if (!body_done_ && head_.expect_continue && !continue_sent_) keep_alive_ = false;
+  if (!body_done_) {
+    // The client waits for "100 Continue" or this answer: it may never send the body.
+    if (head_.expect_continue && !continue_sent_) keep_alive_ = false;
+    // More unread body than the server skips after the answer: it will close.
+    if (head_.body == BodyKind::length && head_.content_length - body_read_ > kSkipMax) keep_alive_ = false;
+  }
   if (keep_alive_) {
     if (http10) out_.append("Connection: keep-alive\r\n");
   } else if (!http10) {
@@ -609,7 +613,7 @@ Coro<void> WebConnection::run() {
           std::string drop;
           std::uint64_t dropped = 0;
           try {
-            while (dropped < 1024 * 1024 && co_await pull_body(drop)) {
+            while (dropped < kSkipMax && co_await pull_body(drop)) {
               dropped += drop.size();
               drop.clear();
             }

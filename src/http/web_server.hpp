@@ -101,6 +101,8 @@ class WebConnection {
   // Answers to pipelined requests not yet written (up to kBatchMax bytes); flush_soon_
   // writes them on the next iteration if nothing else did.
   static constexpr std::size_t kBatchMax = 16 * 1024;
+  // The unread body skipped after an answer to keep the connection; past it, close.
+  static constexpr std::uint64_t kSkipMax = 1024 * 1024;
   std::string batch_;
   Handle flush_soon_;
   bool flush_armed_ = false;
