@@ -304,6 +304,14 @@ TEST(HttpServer, BodyOverClientMaxSizeIs413) {
     RawResponse b = co_await s.request(
         "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n");
     EXPECT_EQ(b.status, 413);
+    // A huge announced body is not skipped: the answer says the connection closes.
+    auto [hr, hw] = co_await s.connect();
+    hw.write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\nabc");
+    auto huge = co_await wait_for(read_response(hr), kBound);
+    CO_ASSERT_TRUE(huge.has_value());
+    EXPECT_EQ(huge->status, 413);
+    EXPECT_EQ(huge->headers.get("Connection", ""), "close");
+    hw.close();
     RawResponse c = co_await s.request("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabcdefghij");
     EXPECT_EQ(c.status, 200);
     EXPECT_EQ(c.body, "abcdefghij");
@@ -345,6 +353,35 @@ TEST(HttpServer, KeepAliveAndHundredPipelinedRequestsAnsweredInOrder) {
     EXPECT_EQ(b->body, "after");
     w.close();
   });
+}
+
+TEST(HttpServer, PipelinedAnswerIsNotHeldBehindASlowHandler) {
+  Application app;
+  app.add_get("/fast", hello);
+  app.add_get("/slow", [](Request&) -> Coro<StreamResponse> {
+    co_await sleep(3);
+    co_return Response({.text = "slow"});
+  });
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        EventLoop& loop = get_running_loop();
+        auto [r, w] = co_await s.connect();
+        const double t0 = loop.time();
+        w.write(get("/fast") + get("/slow") + get("/fast"));
+        auto a = co_await wait_for(read_response(r), kBound);
+        CO_ASSERT_TRUE(a.has_value());
+        EXPECT_EQ(a->body, "Hello, World!");
+        EXPECT_LT(loop.time() - t0, 0.5);  // not after the slow one
+        auto b = co_await wait_for(read_response(r), kBound);
+        auto c = co_await wait_for(read_response(r), kBound);
+        CO_ASSERT_TRUE(b && c);
+        EXPECT_EQ(b->body, "slow");
+        EXPECT_EQ(c->body, "Hello, World!");
+        EXPECT_NEAR(loop.time() - t0, 3.0, 0.1);
+        w.close();
+      },
+      {.access_log = nullptr}, true);
 }
 
 TEST(HttpServer, ExpectContinueIsSentWhenTheHandlerReadsTheBody) {
@@ -757,6 +794,19 @@ TEST(HttpServer, StaticFilesWithTraversalRejected) {
       EXPECT_EQ(t.status, 404) << bad;
       EXPECT_EQ(t.body.find("secret"), std::string::npos) << bad;
     }
+    // sendfile on a keep-alive connection, then more requests on it.
+    auto [kr, kw] = co_await s.connect();
+    kw.write(get("/static/big.bin") + get("/static/index.html"));
+    auto k1 = co_await wait_for(read_response(kr), kBound);
+    auto k2 = co_await wait_for(read_response(kr), kBound);
+    CO_ASSERT_TRUE(k1 && k2);
+    EXPECT_TRUE(k1->body == big);
+    EXPECT_EQ(k2->body, "<html>hi</html>");
+    kw.write(get("/static/sub/data.json"));
+    auto k3 = co_await wait_for(read_response(kr), kBound);
+    CO_ASSERT_TRUE(k3.has_value());
+    EXPECT_EQ(k3->body, "{\"a\":1}");
+    kw.close();
     EXPECT_EQ((co_await s.request(get("/static/sub"))).status, 403);
     EXPECT_EQ((co_await s.request(get("/static//etc/passwd"))).status, 403);
     RawResponse h = co_await s.request("HEAD /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", "HEAD");
@@ -870,6 +920,39 @@ TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {
   EXPECT_EQ(lines[0].substr(0, 11), "127.0.0.1 [");
   EXPECT_NE(lines[0].find(" +0000] \"GET /?x=1 HTTP/1.1\" 200 13 \"http://r/\" \"ua/1\""), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find("\"GET /none HTTP/1.1\" 404 14 \"-\" \"-\""), std::string::npos) << lines[1];
+}
+
+TEST(HttpServer, ARunnerDroppedWithoutCleanupLeavesOpenConnectionsWorking) {
+  Application app;
+  app.add_get("/", hello);
+  auto main_ = [&]() -> Coro<> {
+    std::optional<std::pair<StreamReader, StreamWriter>> conn;
+    int port = 0;
+    {
+      AppRunner runner(app, {.access_log = nullptr});
+      co_await runner.setup();
+      TCPSite site(runner, "127.0.0.1", 0);
+      co_await site.start();
+      port = site.port();
+      conn = co_await open_connection("127.0.0.1", port);
+      conn->second.write(get("/"));
+      auto first = co_await wait_for(read_response(conn->first), kBound);
+      CO_ASSERT_TRUE(first.has_value());
+    }
+    conn->second.write(get("/"));
+    auto resp = co_await wait_for(read_response(conn->first), kBound);
+    CO_ASSERT_TRUE(resp.has_value());
+    EXPECT_EQ(resp->body, "Hello, World!");
+    conn->second.close();
+    bool refused = false;
+    try {
+      co_await open_connection("127.0.0.1", port);
+    } catch (const ConnectionRefusedError&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+  };
+  aio::run(main_());
 }
 
 // --- sites and run_app

@@ -318,8 +318,11 @@ Coro<void> Application::cleanup() {
 // --- AppRunner and the sites
 
 AppRunner::AppRunner(Application& app, RunnerOptions options)
-    : app_(app), server_(std::make_unique<detail::WebServer>(app, std::move(options))) {}
-AppRunner::~AppRunner() = default;
+    : app_(app), server_(std::make_shared<detail::WebServer>(app, std::move(options))) {}
+
+AppRunner::~AppRunner() {
+  for (Server& srv : server_->servers) srv.close();
+}
 
 Coro<void> AppRunner::setup() {
   app_.freeze();
@@ -367,8 +370,8 @@ TCPSite::TCPSite(AppRunner& runner, std::string host, int port, SSLOption ssl, b
     : BaseSite(runner), host_(std::move(host)), port_(port), ssl_(std::move(ssl)), reuse_port_(reuse_port) {}
 
 Coro<void> TCPSite::start() {
+  Server::Handler h = detail::WebServer::handler(runner_.server_ref());
   detail::WebServer* ws = &runner_.server();
-  Server::Handler h = [ws](StreamReader r, StreamWriter w) { return ws->serve(std::move(r), std::move(w)); };
   ServerOptions opts;
   opts.ssl = ssl_;
   opts.reuse_port = reuse_port_;
@@ -391,8 +394,8 @@ int TCPSite::port() const { return port_; }
 UnixSite::UnixSite(AppRunner& runner, std::string path) : BaseSite(runner), path_(std::move(path)) {}
 
 Coro<void> UnixSite::start() {
+  Server::Handler h = detail::WebServer::handler(runner_.server_ref());
   detail::WebServer* ws = &runner_.server();
-  Server::Handler h = [ws](StreamReader r, StreamWriter w) { return ws->serve(std::move(r), std::move(w)); };
   Server srv = co_await start_unix_server(std::move(h), path_);
   server_ = srv;
   ws->servers.push_back(srv);

@@ -93,9 +93,24 @@ namespace detail {
 
 // --- the server's connections
 
-Coro<void> WebServer::serve(StreamReader reader, StreamWriter writer) {
-  WebConnection conn(*this, std::move(reader), std::move(writer));
+Coro<void> WebServer::serve(std::shared_ptr<WebServer> self, StreamReader reader, StreamWriter writer) {
+  // `self` keeps the server alive while this connection lives (the frame holds it).
+  WebConnection conn(*self, std::move(reader), std::move(writer));
   co_await conn.run();
+}
+
+namespace {
+Coro<void> refuse(StreamWriter writer) {
+  writer.close();
+  co_await writer.wait_closed();
+}
+}  // namespace
+
+Server::Handler WebServer::handler(std::weak_ptr<WebServer> server) {
+  return [server = std::move(server)](StreamReader r, StreamWriter w) -> Coro<void> {
+    if (auto s = server.lock()) return serve(std::move(s), std::move(r), std::move(w));
+    return refuse(std::move(w));
+  };
 }
 
 void WebServer::close_idle() {
@@ -130,6 +145,7 @@ WebConnection::WebConnection(WebServer& server, StreamReader reader, StreamWrite
 
 WebConnection::~WebConnection() {
   if (timer_armed_) timer_.cancel();
+  if (flush_armed_) flush_soon_.cancel();
   server_.remove(this);
 }
 
@@ -141,6 +157,16 @@ void WebConnection::close_idle() {
 void WebConnection::cancel() {
   closing_ = true;
   task_.cancel();
+}
+
+void WebConnection::flush_batch() {
+  if (flush_armed_) {
+    flush_soon_.cancel();
+    flush_armed_ = false;
+  }
+  if (batch_.empty()) return;
+  writer_.write(batch_);
+  batch_.clear();
 }
 
 void WebConnection::arm_deadline(double deadline) {
@@ -194,8 +220,12 @@ void WebConnection::build_head(StreamResponse& r, std::optional<std::uint64_t> l
   }
   out_.append("Date: ").append(http_date_now()).append("\r\nServer: aio\r\n");
   if (r.force_close_ || closing_) keep_alive_ = false;
-  // The client waits for "100 Continue" or this answer: it may never send the body.
-  if (!body_done_ && head_.expect_continue && !continue_sent_) keep_alive_ = false;
+  if (!body_done_) {
+    // The client waits for "100 Continue" or this answer: it may never send the body.
+    if (head_.expect_continue && !continue_sent_) keep_alive_ = false;
+    // More unread body than the server skips after the answer: it will close.
+    if (head_.body == BodyKind::length && head_.content_length - body_read_ > kSkipMax) keep_alive_ = false;
+  }
   if (keep_alive_) {
     if (http10) out_.append("Connection: keep-alive\r\n");
   } else if (!http10) {
@@ -215,6 +245,7 @@ void WebConnection::append_error(int status, std::string_view text) {
   head_.version_minor = 1;  // the head was not understood: answer as HTTP/1.1, with close
   build_head(r, r.body().size(), false);
   out_.append(r.body());
+  flush_batch();
   writer_.write(out_);
   started_ = true;
   log_access(r, r.body().size());
@@ -281,6 +312,7 @@ Coro<bool> WebConnection::pull_body(std::string& dst) {
     if (step.consumed != 0 || step.done) continue;
     if (head_.expect_continue && !continue_sent_) {
       continue_sent_ = true;
+      flush_batch();
       writer_.write("HTTP/1.1 100 Continue\r\n\r\n");
     }
     if (!co_await reader_.fill()) {
@@ -314,6 +346,7 @@ Coro<void> WebConnection::prepare(StreamResponse& r) {
   r.chunking_ = chunked;
   r.head_only_ = head_only;
   build_head(r, no_body_status(r.status_) ? std::nullopt : length, chunked);
+  flush_batch();
   writer_.write(out_);
   co_await writer_.drain();
 }
@@ -354,6 +387,7 @@ Coro<void> WebConnection::write_eof(StreamResponse& r) {
 }
 
 Coro<void> WebConnection::send_file(StreamResponse& r) {
+  flush_batch();
   const int fd = ::open(r.body_.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
@@ -545,7 +579,24 @@ Coro<void> WebConnection::run() {
           out_.append(*body);
           sent_body_ = body->size();
         }
-        writer_.write(out_);
+        // Pipelined requests already here: answers are gathered (in order) and sent
+        // together, at the latest on the loop's next iteration.
+        const bool more_buffered = body_done_ && reader_.buffered().size() > (head_consumed_ ? 0 : head_size_);
+        if (more_buffered && keep_alive_ && batch_.size() + out_.size() <= kBatchMax) {
+          batch_.append(out_);
+          if (!flush_armed_) {
+            flush_soon_ = loop.call_soon([this] {
+              flush_armed_ = false;
+              flush_batch();
+            });
+            flush_armed_ = true;
+          }
+        } else if (!batch_.empty()) {
+          batch_.append(out_);
+          flush_batch();
+        } else {
+          writer_.write(out_);
+        }
       }
       co_await writer_.drain();
 
@@ -562,7 +613,7 @@ Coro<void> WebConnection::run() {
           std::string drop;
           std::uint64_t dropped = 0;
           try {
-            while (dropped < 1024 * 1024 && co_await pull_body(drop)) {
+            while (dropped < kSkipMax && co_await pull_body(drop)) {
               dropped += drop.size();
               drop.clear();
             }
@@ -580,6 +631,10 @@ Coro<void> WebConnection::run() {
     // The connection failed (reset, broken pipe): nothing to answer.
   }
   waiting_head_ = false;
+  try {
+    flush_batch();
+  } catch (const std::exception&) {
+  }
   writer_.close();
   try {
     co_await writer_.wait_closed();

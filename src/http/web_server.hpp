@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ struct WebServer {
   std::optional<Future<void>> all_closed;
 
   /// The start_server handler: serves one connection until it closes.
-  Coro<void> serve(StreamReader reader, StreamWriter writer);
+  static Coro<void> serve(std::shared_ptr<WebServer> self, StreamReader reader, StreamWriter writer);
+  /// serve() as a start_server handler that does not keep the server alive.
+  static Server::Handler handler(std::weak_ptr<WebServer> server);
   /// Graceful shutdown, first step: idle connections close now, busy ones after their
   /// current response.
   void close_idle();
@@ -92,7 +95,17 @@ class WebConnection {
   void log_access(const StreamResponse& r, std::uint64_t size);
   void report(std::exception_ptr e);
 
+  void flush_batch();
+
   std::string out_;  // the response being assembled (capacity reused)
+  // Answers to pipelined requests not yet written (up to kBatchMax bytes); flush_soon_
+  // writes them on the next iteration if nothing else did.
+  static constexpr std::size_t kBatchMax = 16 * 1024;
+  // The unread body skipped after an answer to keep the connection; past it, close.
+  static constexpr std::uint64_t kSkipMax = 1024 * 1024;
+  std::string batch_;
+  Handle flush_soon_;
+  bool flush_armed_ = false;
   Task<> task_;
   TimerHandle timer_;
   bool timer_armed_ = false;

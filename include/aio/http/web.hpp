@@ -219,6 +219,8 @@ struct WebServer;
 class AppRunner {
  public:
   explicit AppRunner(Application& app, RunnerOptions options = {});
+  /// Stops the sites from accepting; connections still open go on (call cleanup()
+  /// first for a graceful end). The application must outlive them.
   ~AppRunner();
   AppRunner(const AppRunner&) = delete;
   AppRunner& operator=(const AppRunner&) = delete;
@@ -236,11 +238,13 @@ class AppRunner {
   std::size_t connections() const noexcept;
 
   detail::WebServer& server() noexcept { return *server_; }
+  std::weak_ptr<detail::WebServer> server_ref() const noexcept { return server_; }
 
  private:
   friend class BaseSite;
   Application& app_;
-  std::unique_ptr<detail::WebServer> server_;
+  // Shared with the connections: one still open when the runner goes keeps it.
+  std::shared_ptr<detail::WebServer> server_;
 };
 
 /// aiohttp's BaseSite: where a runner listens.
