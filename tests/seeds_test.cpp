@@ -2,6 +2,10 @@
 // in the same order, on the virtual clock, in the simulated time the seeds state.
 // Numbers that come from real time or randomness are matched by pattern.
 #include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <sstream>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -563,6 +567,197 @@ TEST(Seeds, D_Fetch_ThreeUrlsAtOnce) {
                                "re:" + url + ": 42 bytes: <!DOCTYPE html><title>Яндекс</title>",
                                "re:" + url + ": 51 bytes: <!doctype html><title>Welcome to Python\\.org</title>"});
   EXPECT_DOUBLE_EQ(r.elapsed, 0.5);  // three fetches at once: one latency
+}
+
+// --- the HTTP seeds (issue 5), against the local services (examples/http/)
+
+const std::vector<std::string> kWeatherLines = {
+    "Moscow: Clouds",   "St. Petersburg: Snow", "Rostov-on-Don: Clear", "Kaliningrad: Rain",
+    "Vladivostok: Clear", "Minsk: Mist",        "Beijing: Haze",        "Delhi: Smoke",
+    "Istanbul: Clouds", "Tokyo: Clear",         "London: Drizzle",      "New York: Clouds"};
+
+std::vector<std::string> between_times(const std::vector<std::string>& weather) {
+  std::vector<std::string> lines = {kTime};
+  lines.insert(lines.end(), weather.begin(), weather.end());
+  lines.push_back(kTime);
+  return lines;
+}
+
+TEST(Seeds, A5_2_TwelveCitiesAtOnceTakeOneLatency) {
+  SeedRun r = run_seed("a5_2");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  // Every answer comes after the same latency: they complete in the order asked.
+  expect_lines(r.out_lines(), between_times(kWeatherLines));
+  EXPECT_DOUBLE_EQ(r.elapsed, 1.0);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Seeds, A5_3_BlockingOneAfterAnotherTakesTwelveLatencies) {
+  // Blocking calls: real time, with a short latency.
+  const auto t0 = std::chrono::steady_clock::now();
+  SeedRun r = run_seed("a5_3", {"--latency", "0.05"}, false);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), between_times(kWeatherLines));
+  EXPECT_GE(took, 12 * 0.05);
+}
+
+TEST(Seeds, A5_4_GatherReturnsTheLinesInTheCitiesOrder) {
+  SeedRun r = run_seed("a5_4", {"--latency", "0.3"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), between_times(kWeatherLines));
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.3);
+}
+
+TEST(Seeds, B_Compare_PoolOfBlockingWorkersThenOneSessionWithGather) {
+  SeedRun r = run_seed("b_compare", {"--latency", "0.02", "--counts", "1,10,50"}, false);
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  const std::string n = R"(\d+\.\d+(e-\d+)?)";
+  expect_lines(r.out_lines(), {"re:Получено 1 результатов запроса за " + n + " секунд",
+                               "re:Получено 10 результатов запроса за " + n + " секунд",
+                               "re:Получено 50 результатов запроса за " + n + " секунд", "",
+                               "re:Получено 1 результатов запроса за " + n + " секунд",
+                               "re:Получено 10 результатов запроса за " + n + " секунд",
+                               "re:Получено 50 результатов запроса за " + n + " секунд"});
+  auto seconds = [&r](std::size_t line) {
+    const std::string l = r.out_lines().at(line);
+    const std::size_t at = l.find("за ") + std::string("за ").size();
+    return std::stod(l.substr(at));
+  };
+  // 50 blocking requests over one worker per core wait at least 50 / cores latencies;
+  // 50 at once over one session about one.
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  EXPECT_GE(seconds(2), 50 / cores * 0.02);
+  EXPECT_LT(seconds(6), seconds(2));
+}
+
+const std::vector<std::string> kSites = {"google.com",    "yahoo.com",    "linkedin.com", "apple.com",
+                                         "microsoft.com", "facebook.com", "twitter.com"};
+
+TEST(Seeds, C_Ex5_TwoGeneratorWorkersBlockOnEachRequest) {
+  SeedRun r = run_seed("c_ex5", {"--latency", "0.05"}, false);
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> expected;
+  for (std::size_t i = 0; i < kSites.size(); ++i) {
+    const std::string who = i % 2 == 0 ? "One" : "Two";
+    expected.push_back("Task " + who + " getting URL: http://" + kSites[i]);
+    expected.push_back("re:Task " + who + " elapsed time: \\d+\\.\\d");
+  }
+  expected.push_back("");
+  expected.push_back("re:Total elapsed time: \\d+\\.\\d");
+  expect_lines(r.out_lines(), expected);
+  const std::string total = r.out_lines().back();
+  EXPECT_GE(std::stod(total.substr(total.rfind(' ') + 1)), 0.3);  // seven latencies of 0.05 s, rounded
+}
+
+TEST(Seeds, C_Ex6_TwoTasksShareTheQueueAndTheWaitsOverlap) {
+  SeedRun r = run_seed("c_ex6");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  expect_lines(r.out_lines(), {"Task One getting URL: http://google.com", "Task Two getting URL: http://yahoo.com",
+                               "Task One elapsed time: 0.5", "Task One getting URL: http://linkedin.com",
+                               "Task Two elapsed time: 0.5", "Task Two getting URL: http://apple.com",
+                               "Task One elapsed time: 0.5", "Task One getting URL: http://microsoft.com",
+                               "Task Two elapsed time: 0.5", "Task Two getting URL: http://facebook.com",
+                               "Task One elapsed time: 0.5", "Task One getting URL: http://twitter.com",
+                               "Task Two elapsed time: 0.5", "Task One elapsed time: 0.5", "",
+                               "Total elapsed time: 2.0"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 2.0);  // four rounds of 0.5 s, where c.ex5 waits seven
+}
+
+TEST(Seeds, E_Areq_CrawlsThePagesWritesTheLinksAndLogsThe404) {
+  char dir_template[] = "/tmp/aio-areq-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string out = dir + "/foundurls.txt";
+  SeedRun r = run_seed("e_areq", {"--out", out});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.5);  // nine pages at once
+  const std::string found = slurp(out);
+  std::remove(out.c_str());
+  ::rmdir(dir.c_str());
+  std::vector<std::string> lines;
+  std::istringstream in(found);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 1u + 8 * 5) << found;  // the header, five links from each of 8 pages
+  EXPECT_EQ(lines[0], "source_url\tparsed_url");
+  const std::string url = "http://127\\.0\\.0\\.1:\\d+";
+  // Page 1 links to 2, 6, an external page, a missing one and itself, made absolute.
+  expect_lines({lines.begin() + 1, lines.begin() + 6},
+               {"re:" + url + "/page/1\t" + url + "/missing/1", "re:" + url + "/page/1\t" + url + "/page/1",
+                "re:" + url + "/page/1\t" + url + "/page/2", "re:" + url + "/page/1\t" + url + "/page/6",
+                "re:" + url + "/page/1\thttp://example\\.com/ext/1"});
+  const std::vector<std::string> err = r.err_lines();
+  EXPECT_EQ(std::count_if(err.begin(), err.end(),
+                          [](const std::string& l) { return l.find("INFO:areq: Got response [200] for URL: ") != std::string::npos; }),
+            8);
+  EXPECT_EQ(std::count_if(err.begin(), err.end(),
+                          [](const std::string& l) { return l.find("INFO:areq: Wrote results for source URL: ") != std::string::npos; }),
+            8);
+  expect_lines({err.begin(), err.begin() + 1},
+               {"re:\\d\\d:\\d\\d:\\d\\d ERROR:areq: aiohttp exception for " + url + "/missing/rfc2616\\.txt \\[404\\]: Not Found"});
+}
+
+std::vector<std::string> reddit_block(const std::string& sub) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i + 1);
+    lines.push_back(std::to_string(100 - 17 * i + static_cast<int>(sub.size())) + ": Top post " + n + " of r/" + sub +
+                    " (http://example.com/" + sub + "/" + n + ")");
+  }
+  lines.push_back("DONE: " + sub);
+  lines.push_back("");
+  return lines;
+}
+
+TEST(Seeds, S1_Reddit_ThreeSubredditsAtOnceEachBlockWhenItsAnswerComes) {
+  SeedRun r = run_seed("s1_reddit", {"--until-done"});
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  std::vector<std::string> expected;
+  for (const char* sub : {"python", "programming", "compsci"}) {
+    const auto block = reddit_block(sub);
+    expected.insert(expected.end(), block.begin(), block.end());
+  }
+  expect_lines(r.out_lines(), expected);
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.5);
+}
+
+TEST(Seeds, S1_Reddit_RunsForeverUntilCtrlC) {
+  char dir_template[] = "/tmp/aio-reddit-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  const std::string out = dir + "/out";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(fd, 1);
+    ::execl(seed_path("s1_reddit").c_str(), "s1_reddit", "--latency", "0.01", static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  // Wait (bounded) for the three blocks, then Ctrl+C.
+  auto blocks = [&out] {
+    const std::string text = slurp(out);
+    int n = 0;
+    for (std::size_t at = 0; (at = text.find("DONE: ", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  for (int i = 0; i < 2000 && blocks() < 3; ++i) ::usleep(5000);
+  const std::string text = slurp(out);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  std::remove(out.c_str());
+  ::rmdir(dir.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(text.find("DONE: python"), std::string::npos) << text;
+  EXPECT_NE(text.find("DONE: programming"), std::string::npos) << text;
+  EXPECT_NE(text.find("DONE: compsci"), std::string::npos) << text;
+}
+
+TEST(Seeds, S4_Scrape_ThreePagesUnderGatherWithOneSession) {
+  SeedRun r = run_seed("s4_scrape");
+  ASSERT_TRUE(r.exited_ok()) << r.err;
+  const std::string url = "http://127\\.0\\.0\\.1:\\d+/page/";
+  expect_lines(r.out_lines(), {"re:Scraping " + url + "1", "re:Scraping " + url + "2", "re:Scraping " + url + "3",
+                               "re:" + url + "1 -> 255", "re:" + url + "2 -> 255", "re:" + url + "3 -> 255"});
+  EXPECT_DOUBLE_EQ(r.elapsed, 0.5);
 }
 
 TEST(Seeds, S2_Asleep_FiveThreadsSleepSideBySide) {

@@ -1,0 +1,41 @@
+// What the weather seeds (a5.2, a5.3, a5.4) share: the seed's cities, and the command
+// line: [--latency S] (how long the local service takes per answer, 1 s by default)
+// [--url URL] (another service answering ?q=CITY&APPID=... as openweathermap does;
+// then no local service starts).
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+inline const std::vector<std::string> kSeedCities = {"Moscow", "St. Petersburg", "Rostov-on-Don", "Kaliningrad",
+                                                     "Vladivostok", "Minsk", "Beijing", "Delhi",
+                                                     "Istanbul", "Tokyo", "London", "New York"};
+
+struct WeatherArgs {
+  double latency = 1.0;
+  std::string url;  // empty: the local service
+};
+
+inline WeatherArgs weather_args(int argc, char** argv) {
+  WeatherArgs a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--latency" && i + 1 < argc) {
+      a.latency = std::strtod(argv[++i], nullptr);
+    } else if (arg == "--url" && i + 1 < argc) {
+      a.url = argv[++i];
+    } else {
+      std::fprintf(stderr, "usage: %s [--latency SECONDS] [--url URL]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  return a;
+}
+
+// The seed's f'...?q={city}&APPID=...' (the URL class quotes the space of "New York").
+inline std::string weather_url(const std::string& base, const std::string& city) {
+  return base + "?q=" + city + "&APPID=2a4ff86f9aaa70041ec8e82db64abf56";
+}
