@@ -17,6 +17,7 @@ namespace aio {
 namespace {
 
 using namespace aio::http;
+namespace web = aio::http::web;
 constexpr double kBound = 20;  // seconds: only a hung test reaches it
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
@@ -200,6 +201,69 @@ TEST(HttpClientNginx, HttpsVerifiesWithTheCaAndRejectsWithout) {
       ClientResponse r = co_await wait_for(session.get(url, {.ssl = false}), kBound);
       EXPECT_EQ(co_await r.text(), "Hello over TLS\n");
     }
+  };
+  aio::run(main_());
+  (void)std::system(("rm -rf " + dir).c_str());
+}
+
+// aio's own server over TLS (TCPSite with an SSLContext), answered to our client
+// with the CA and to curl, a real peer, with --cacert; without the CA both refuse.
+TEST(HttpServerTls, ServesOverTlsToOurClientAndToCurl) {
+  char tmpl[] = "/tmp/aio-https-server-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    std::ofstream(dir + "/make.sh") << kMakeCertificates;
+  }
+  ASSERT_EQ(std::system(("cd " + dir + " && sh make.sh >/dev/null 2>&1").c_str()), 0);
+  auto main_ = [&]() -> Coro<> {
+    SSLContext server_ctx(PROTOCOL_TLS_SERVER);
+    server_ctx.load_cert_chain(dir + "/server.pem", dir + "/server.key");
+    web::Application app;
+    app.add_post("/echo", [](web::Request& r) -> Coro<web::StreamResponse> {
+      const std::string body = co_await r.text();
+      co_return web::Response({.text = "got " + body + " over " + (r.secure() ? "https" : "http")});
+    });
+    web::AppRunner runner(app, {.access_log = nullptr});
+    co_await runner.setup();
+    web::TCPSite site(runner, "127.0.0.1", 0, server_ctx);
+    co_await site.start();
+    const std::string url = "https://localhost:" + std::to_string(site.port()) + "/echo";
+    SSLContext ca = create_default_context(Purpose::SERVER_AUTH, dir + "/ca.pem");
+    {
+      ClientSession session;
+      for (int i = 0; i < 2; ++i) {
+        ClientResponse r = co_await wait_for(session.post(url, {.data = "abc", .ssl = ca}), kBound);
+        EXPECT_EQ(r.status(), 200);
+        EXPECT_EQ(co_await r.text(), "got abc over https");
+      }
+      EXPECT_EQ(session.connector().statistics().connections_made, 1u);  // kept alive over TLS
+      try {
+        (void)co_await wait_for(session.post(url, {.data = "x"}), kBound);
+        ADD_FAILURE() << "our test CA was trusted by default";
+      } catch (const ClientConnectorCertificateError& e) {
+        EXPECT_TRUE(contains(e.what(), "CERTIFICATE_VERIFY_FAILED")) << e.what();
+      }
+      co_await session.close();
+    }
+    // curl, a real peer, in a thread of the executor (it blocks until done).
+    const std::string port = std::to_string(site.port());
+    auto curl = [dir, port](bool with_ca) {
+      const std::string cmd = "curl -sS --max-time 20 " + std::string(with_ca ? "--cacert " + dir + "/ca.pem " : "") +
+                              "--resolve localhost:" + port + ":127.0.0.1 -d hello https://localhost:" + port +
+                              "/echo 2>&1";
+      std::string out;
+      if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        char buf[512];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+        ::pclose(p);
+      }
+      return out;
+    };
+    EXPECT_EQ(co_await wait_for(to_thread(curl, true), kBound), "got hello over https");
+    const std::string refused = co_await wait_for(to_thread(curl, false), kBound);
+    EXPECT_TRUE(contains(refused, "certificate")) << refused;
+    co_await runner.cleanup();
   };
   aio::run(main_());
   (void)std::system(("rm -rf " + dir).c_str());
