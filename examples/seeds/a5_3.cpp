@@ -9,7 +9,7 @@
 
 #include "../http/stand_in.hpp"
 #include "aio/aio.hpp"
-#include "weather_args.hpp"
+#include "seed_args.hpp"
 
 void get_weather(const std::string& base, const std::string& city) {
   const std::string url = weather_url(base, city);

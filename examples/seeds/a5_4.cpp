@@ -8,7 +8,7 @@
 #include "../http/stand_in.hpp"
 #include "aio/aio.hpp"
 #include "aio/http.hpp"
-#include "weather_args.hpp"
+#include "seed_args.hpp"
 
 aio::Coro<std::string> get_weather(std::string base, std::string city) {
   aio::http::ClientSession session;

@@ -7,17 +7,7 @@
 #include <vector>
 
 #include "aio/aio.hpp"
-
-class Timer {
- public:
-  explicit Timer(std::string text) : text_(std::move(text)) {}
-  void start() { start_ = aio::time::perf_counter(); }
-  void stop() const { std::printf(text_.c_str(), aio::time::perf_counter() - start_); }
-
- private:
-  std::string text_;
-  double start_ = 0;
-};
+#include "codetiming.hpp"
 
 aio::Generator<> task(std::string name, std::queue<int>& queue) {
   Timer timer("Task " + name + " elapsed time: %.1f\n");

@@ -12,17 +12,8 @@
 
 #include "../http/stand_in.hpp"
 #include "aio/aio.hpp"
-
-class Timer {
- public:
-  explicit Timer(std::string text) : text_(std::move(text)) {}
-  void start() { start_ = aio::time::perf_counter(); }
-  void stop() const { std::printf(text_.c_str(), aio::time::perf_counter() - start_); }
-
- private:
-  std::string text_;
-  double start_ = 0;
-};
+#include "seed_args.hpp"
+#include "codetiming.hpp"
 
 aio::Generator<> task(std::string name, std::queue<std::string>& work_queue, std::string base) {
   Timer timer("Task " + name + " elapsed time: %.1f\n");
@@ -38,13 +29,7 @@ aio::Generator<> task(std::string name, std::queue<std::string>& work_queue, std
 }
 
 int main(int argc, char** argv) {
-  double latency = 0.5;
-  if (argc == 3 && std::string_view(argv[1]) == "--latency") {
-    latency = std::strtod(argv[2], nullptr);
-  } else if (argc != 1) {
-    std::fprintf(stderr, "usage: %s [--latency SECONDS]\n", argv[0]);
-    return 2;
-  }
+  const double latency = latency_arg(argc, argv, 0.5);
   stand_in::ServicesThread services(latency);
   // Create the queue of work and put the work in it.
   std::queue<std::string> work_queue;

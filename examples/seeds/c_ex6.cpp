@@ -11,18 +11,9 @@
 
 #include "../http/stand_in.hpp"
 #include "aio/aio.hpp"
+#include "seed_args.hpp"
+#include "codetiming.hpp"
 #include "aio/http.hpp"
-
-class Timer {
- public:
-  explicit Timer(std::string text) : text_(std::move(text)) {}
-  void start() { start_ = aio::time::perf_counter(); }
-  void stop() const { std::printf(text_.c_str(), aio::time::perf_counter() - start_); }
-
- private:
-  std::string text_;
-  double start_ = 0;
-};
 
 aio::Coro<> task(std::string name, aio::Queue<std::string>& work_queue, std::string base) {
   Timer timer("Task " + name + " elapsed time: %.1f\n");
@@ -58,12 +49,6 @@ aio::Coro<> main_(double latency) {
 }
 
 int main(int argc, char** argv) {
-  double latency = 0.5;
-  if (argc == 3 && std::string_view(argv[1]) == "--latency") {
-    latency = std::strtod(argv[2], nullptr);
-  } else if (argc != 1) {
-    std::fprintf(stderr, "usage: %s [--latency SECONDS]\n", argv[0]);
-    return 2;
-  }
+  const double latency = latency_arg(argc, argv, 0.5);
   aio::run(main_(latency));
 }

@@ -11,6 +11,7 @@
 
 #include "../http/stand_in.hpp"
 #include "aio/aio.hpp"
+#include "seed_args.hpp"
 #include "aio/http.hpp"
 
 aio::Coro<std::size_t> scrape_page(aio::http::ClientSession& session, std::string url) {
@@ -36,12 +37,6 @@ aio::Coro<> main_(double latency) {
 }
 
 int main(int argc, char** argv) {
-  double latency = 0.5;
-  if (argc == 3 && std::string_view(argv[1]) == "--latency") {
-    latency = std::strtod(argv[2], nullptr);
-  } else if (argc != 1) {
-    std::fprintf(stderr, "usage: %s [--latency SECONDS]\n", argv[0]);
-    return 2;
-  }
+  const double latency = latency_arg(argc, argv, 0.5);
   aio::run(main_(latency));
 }
