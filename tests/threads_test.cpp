@@ -112,17 +112,23 @@ TEST(Threads, ACallCancelledBeforeItStartsNeverStarts) {
 }
 
 TEST(Threads, ShutdownWithCancelFuturesCancelsTheQueuedCalls) {
-  std::promise<void> release;
+  std::promise<void> release, running;
   std::shared_future<void> released = release.get_future().share();
+  std::future<void> first_running = running.get_future();
   auto main_ = [&]() -> Coro<> {
     ThreadPoolExecutor pool(1);
     EventLoop& loop = get_running_loop();
     Future<int> first = loop.run_in_executor(&pool, [&] {
+      running.set_value();
       released.wait();
       return 1;
     });
     Future<int> queued = loop.run_in_executor(&pool, [] { return 2; });
-    std::thread stopper([&] { pool.shutdown(false, true); });
+    // Shut down once the first call runs (a call not yet started is cancelled too).
+    std::thread stopper([&] {
+      first_running.wait();
+      pool.shutdown(false, true);
+    });
     stopper.join();
     release.set_value();
     EXPECT_EQ(co_await first, 1);
