@@ -43,9 +43,10 @@ class Services {
     co_await s->site_.start();
     co_return s;
   }
+  int port() const { return site_.port(); }
   /// "http://127.0.0.1:PORT" + path.
   std::string url(std::string_view path = "/") const {
-    return "http://127.0.0.1:" + std::to_string(site_.port()) + std::string(path);
+    return "http://127.0.0.1:" + std::to_string(port()) + std::string(path);
   }
   aio::Coro<> close() { co_await runner_.cleanup(); }
 
@@ -93,7 +94,7 @@ class ServicesThread {
         std::lock_guard lock(mutex_);
         loop_ = &aio::get_running_loop();
         stop_ = &stop;
-        port_ = std::stoi(services->url("").substr(std::strlen("http://127.0.0.1:")));
+        port_ = services->port();
       }
       ready_.notify_all();
       co_await stop;
