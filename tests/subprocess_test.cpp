@@ -31,8 +31,15 @@ std::vector<std::pair<int, char>> children() {
   while (dirent* e = ::readdir(d)) {
     const int pid = std::atoi(e->d_name);
     if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(e->d_name) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // A process may end between readdir and the read (ESRCH, thrown by the filebuf):
+    // it is gone, not a child left behind.
+    std::string stat;
+    try {
+      std::ifstream in("/proc/" + std::string(e->d_name) + "/stat");
+      stat.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;
+    }
     const auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));
