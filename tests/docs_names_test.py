@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""docs/asyncio-to-aio.md names every public name of asyncio 3.12.
+"""docs/asyncio-to-aio.md names every public name of asyncio 3.12, and every aiohttp
+name the seeds use.
 
 Checked: every name of asyncio.__all__ (3.12) and every public method of
 asyncio.AbstractEventLoop (3.12) appears in the asyncio column (the first cell) of a
@@ -62,6 +63,16 @@ sock_recvfrom sock_recvfrom_into sock_sendall sock_sendfile sock_sendto start_tl
 stop subprocess_exec subprocess_shell time
 """.split()
 
+# The aiohttp names the seeds (../shared/seeds) use, read off their programs: classes,
+# exceptions and module functions, with the session's and response's methods and the
+# keyword arguments they pass. Each must be in the aiohttp column of a row.
+AIOHTTP_SEEDS = """
+ClientSession ClientError ClientResponseError HttpProcessingError
+get request status text json read raise_for_status timeout loop
+""".split()
+# Written with their module, as the seeds do (`aiohttp.get(url)` is aiohttp 1.x's).
+AIOHTTP_SPANS = ["aiohttp.get", "aiohttp.ClientSession", "http_exceptions"]
+
 
 def first_cells(text):
     """The first cell of every table row (header and separator rows left out)."""
@@ -116,11 +127,16 @@ def main(argv):
     missing = [n for n in LOOP_METHODS_312 if n not in loop_names]
     if missing:
         failures.append(f"loop methods with no `loop.` row in {page}: {' '.join(missing)}")
+    missing = [n for n in AIOHTTP_SEEDS if n not in names]
+    missing += [n for n in AIOHTTP_SPANS if not any(n in span for cell in cells for span in spans(cell))]
+    if missing:
+        failures.append(f"aiohttp names of the seeds with no row in {page}: {' '.join(missing)}")
     for f in failures:
         print("FAIL: " + f, file=sys.stderr)
     if failures:
         return 1
-    print(f"{len(ALL_312)} asyncio names and {len(LOOP_METHODS_312)} loop methods all have their row")
+    print(f"{len(ALL_312)} asyncio names, {len(LOOP_METHODS_312)} loop methods and "
+          f"{len(AIOHTTP_SEEDS) + len(AIOHTTP_SPANS)} aiohttp names of the seeds all have their row")
     return 0
 
 
