@@ -13,13 +13,15 @@
 
 // [snippet]
 aio::Coro<std::string> fetch_page(aio::http::ClientSession& session, std::string url, std::string page) {
-  aio::http::ClientResponse resp = co_await session.get(url, {.params = {{"page", page}}});
+  const aio::http::MultiDict query{{"page", page}};   // in this frame: lives as long as the request
+  aio::http::ClientResponse resp = co_await session.get(url, {.params = query});
   co_return co_await resp.text();
 }
 
 aio::Coro<> pages(aio::http::ClientSession& session, std::string url) {
   // Awaited in the same statement, braced options live until the co_await ends.
-  aio::http::ClientResponse first = co_await session.get(url, {.params = {{"page", "1"}}});
+  const aio::http::MultiDict page1{{"page", "1"}};
+  aio::http::ClientResponse first = co_await session.get(url, {.params = page1});
   std::puts((co_await first.text()).c_str());
 
   // Made into a task, the request runs later, after the statement's temporaries:
