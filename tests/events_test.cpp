@@ -62,6 +62,32 @@ TEST(EventLoop, CancelledHandleDoesNotRun) {
   EXPECT_FALSE(ran);
 }
 
+// asyncio's rule: a heap of more than 100 cancelled timers, more than half of it, is
+// rebuilt, so cancelled timer handles (and what their callbacks hold) do not wait for
+// their deadlines. Here 1000 cancelled handles sit behind a live earlier timer.
+TEST(EventLoop, CancelledTimerHandlesLeaveTheHeapBeforeTheirDeadline) {
+  test::VirtualLoop v;
+  auto token = std::make_shared<int>(0);
+  std::vector<TimerHandle> handles;
+  for (int i = 0; i < 1000; ++i) handles.push_back(v.loop.call_later(1000 + i, [token] {}));
+  bool early_ran = false;
+  v.loop.call_later(1, [&] { early_ran = true; });  // live, and first: the top of the heap
+  EXPECT_EQ(token.use_count(), 1001);
+  for (TimerHandle& h : handles) h.cancel();
+  handles.clear();
+  v.loop.call_soon([&] { v.loop.stop(); });
+  v.loop.run_forever();  // one iteration: at most the rebuild, no deadline passed
+  EXPECT_FALSE(early_ran);
+  EXPECT_DOUBLE_EQ(v.now(), 0.0);
+  EXPECT_EQ(token.use_count(), 1);  // every cancelled callback was freed
+  // A handle that already ran and is cancelled afterwards counts for nothing.
+  TimerHandle ran = v.loop.call_later(0.5, [] {});
+  v.loop.call_later(2, [&] { v.loop.stop(); });
+  v.loop.run_forever();
+  ran.cancel();
+  EXPECT_TRUE(early_ran);
+}
+
 TEST(EventLoop, RunningTwiceIsAnError) {
   test::VirtualLoop v;
   v.loop.call_soon([&] {

@@ -75,12 +75,13 @@ struct TimerEntry {
 class Handle {
  public:
   Handle() = default;
-  Handle(const Handle& o) noexcept : h_(o.h_) {
+  Handle(const Handle& o) noexcept : h_(o.h_), loop_(o.loop_) {
     if (h_) h_->add_ref();
   }
-  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)), loop_(std::exchange(o.loop_, nullptr)) {}
   Handle& operator=(Handle o) noexcept {
     std::swap(h_, o.h_);
+    std::swap(loop_, o.loop_);
     return *this;
   }
   ~Handle() {
@@ -361,6 +362,7 @@ class EventLoop {
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(1, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
     h->when_ns_ = when;
+    h->in_heap_ = true;  // so that cancel() counts it for drop_cancelled_timers
     add_timer(when, h);  // the heap's reference
     return TimerHandle(h, this);
   }
