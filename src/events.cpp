@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <set>
 
@@ -338,10 +339,13 @@ void EventLoop::close() {
   }
   // Signal handlers and child watchers go while their descriptors are still watched.
   if (unix_events_) unix_events_->close();
-  for (const detail::TimerEntry& e : timers_) e.target->release();
-  timers_.clear();
-  for (const detail::TimerEntry& e : due_) e.target->release();
-  due_.clear();
+  for (std::vector<detail::TimerEntry>* heap : {&timers_, &due_}) {
+    for (const detail::TimerEntry& e : *heap) {
+      e.target->timer_dropped();
+      e.target->release();
+    }
+    heap->clear();
+  }
   for (std::size_t fd = 0; fd < watches_.size(); ++fd) {
     for (detail::IoWaiter*& x : watches_[fd].io) {
       if (x != nullptr) std::exchange(x, nullptr)->on_io_abandoned();

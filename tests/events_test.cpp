@@ -88,6 +88,20 @@ TEST(EventLoop, CancelledTimerHandlesLeaveTheHeapBeforeTheirDeadline) {
   EXPECT_TRUE(early_ran);
 }
 
+// A timer handle kept past its loop's life can still be cancelled: the closed loop
+// let go of it (ASan would see a write to the freed loop otherwise).
+TEST(EventLoop, TimerHandleCancelledAfterItsLoopIsGone) {
+  TimerHandle kept;
+  {
+    test::VirtualLoop v;
+    kept = v.loop.call_later(10, [] {});
+    TimerHandle copy = kept;  // copies carry the loop too
+    EXPECT_FALSE(copy.cancelled());
+  }
+  kept.cancel();
+  EXPECT_TRUE(kept.cancelled());
+}
+
 TEST(EventLoop, RunningTwiceIsAnError) {
   test::VirtualLoop v;
   v.loop.call_soon([&] {

@@ -48,6 +48,8 @@ class LoopItem {
   /// A timer entry this item scheduled with `seq` is due (called in deadline order,
   /// after the iteration's ready callbacks, as asyncio appends due timers to _ready).
   virtual void on_timer(std::uint64_t seq) { (void)seq; }
+  /// The loop is closing and drops a timer entry of this item that did not fire.
+  virtual void timer_dropped() noexcept {}
   /// False once the timer entry `seq` was cancelled, so the heap can drop it lazily.
   virtual bool timer_pending(std::uint64_t seq) const noexcept {
     (void)seq;
@@ -90,6 +92,8 @@ class HandleBase : public LoopItem, public PoolAllocated {
     if (!cancelled_) invoke_guarded();
   }
   bool timer_pending(std::uint64_t) const noexcept final { return !cancelled_; }
+  // Out of the heap: a cancel() after the loop is gone must not count it there.
+  void timer_dropped() noexcept final { in_heap_ = false; }
   std::string repr() const override;
 
   void cancel(EventLoop* loop) noexcept;
