@@ -102,7 +102,8 @@ for i, line in enumerate(lines):
     plot = ", ".join(f"'{data}' using {k + 2} title columnheader({k + 2}) lc rgb '{colours[k % len(colours)]}'"
                      for k in range(len(cols)))
     with open(os.path.join(work, f"{count}.gp"), "w") as g:
-        g.write(f"""set terminal pngcairo size 1200,560 font 'DejaVu Sans,10'
+        pixels = max(1200, 110 * len(body))  # at least about 110 pixels a group
+        g.write(f"""set terminal pngcairo noenhanced size {pixels},560 font 'DejaVu Sans,10'
 set output {quote(out)}
 set title {quote(title)}
 set style data histograms
@@ -113,7 +114,7 @@ set grid ytics
 set key inside top right
 set xtics nomirror
 """)
-        width = max(10, 160 // len(body))  # characters per line under a group of bars
+        width = max(10, pixels // 8 // len(body))  # characters per line under a group of bars
         labels = [label(row[0], width).replace('"', "'") for row in body]
         tics = ", ".join(f'"{text}" {n}' for n, text in enumerate(labels))
         g.write(f"set xtics ({tics})\nset bmargin {2 + max(t.count(chr(92)) + 1 for t in labels)}\n")

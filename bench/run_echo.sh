@@ -41,11 +41,14 @@ done
 export GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" GOPROXY=off GOFLAGS=-mod=mod
 (cd bench/peers/go && go build -o "$OLDPWD/$out/go_echo" ./echo)
 gcc -O2 -Wall -Wextra bench/peers/c/echo_epoll.c -o "$out/echo_epoll"
+gcc -O2 -Wall -Wextra bench/peers/c/echo_uring.c -o "$out/echo_uring" -luring
 gcc -O2 -Wall -Wextra bench/peers/libuv/echo_uv.c -o "$out/echo_uv" -luv
 g++ -std=c++20 -O2 -DNDEBUG bench/peers/asio/echo.cpp -o "$out/asio_echo" -pthread
 
 declare -A cmd=(
   [epoll]="$out/echo_epoll"
+  [uring]="$out/echo_uring"
+  [uring-plain]="env ECHO_URING_PLAIN=1 $out/echo_uring"
   [aio]="$bench_dir/aio_echo_server"
   [aio-buffered]="$bench_dir/aio_echo_server @PORT@ --buffered"
   [libuv]="$out/echo_uv"
@@ -57,7 +60,7 @@ declare -A cmd=(
   [go]="env GOMAXPROCS=1 $out/go_echo"
   [node]="node bench/peers/node/echo.js"
 )
-read -r -a servers <<<"${SERVERS:-epoll aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
+read -r -a servers <<<"${SERVERS:-epoll uring uring-plain aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 tck=$(getconf CLK_TCK)
 
 # utime and stime of a process (all its threads), in clock ticks. (The command name,
@@ -116,7 +119,7 @@ done
 /usr/bin/python3 - "$results" "$reps" "$conns" "$run_seconds" "${rate:-0}" "${servers[@]}" <<'PY'
 import collections, statistics, sys
 path, reps, conns, secs, rate, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
-names = {"epoll": "raw epoll (C)", "aio": "aio streams", "aio-buffered": "aio streams, in place", "libuv": "libuv", "asio": "Boost.Asio (coroutines)",
+names = {"epoll": "raw epoll (C)", "uring": "raw io_uring (C, DEFER_TASKRUN)", "uring-plain": "raw io_uring (C, no setup flags)", "aio": "aio streams", "aio-buffered": "aio streams, in place", "libuv": "libuv", "asio": "Boost.Asio (coroutines)",
          "asyncio-streams": "asyncio streams", "asyncio-protocols": "asyncio protocols",
          "uvloop-streams": "uvloop streams", "uvloop-protocols": "uvloop protocols",
          "go": "Go (GOMAXPROCS=1)", "node": "Node (net)"}
