@@ -131,10 +131,11 @@ if count == 0:
     problems.append(f"{page} marks no table with <!-- plot: ... -->")
 if problems:
     raise SystemExit("bench/plot.sh: " + "\nbench/plot.sh: ".join(problems))
-if check:
-    print(f"bench/plot.sh: {count} plots, each linked under its table, present and drawn")
 PY
 
+n=0
 for gp in "$work"/*.gp; do
   gnuplot "$gp"
+  n=$((n + 1))
 done
+if ((check)); then echo "bench/plot.sh: $n plots, each linked under its table, present and drawn"; fi
