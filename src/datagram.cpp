@@ -149,7 +149,7 @@ class DatagramTransportState final : public std::enable_shared_from_this<Datagra
   }
   ~DatagramTransportState() {
     for (HandleBase* h : {read_handle_, write_handle_}) {
-      h->cancel(nullptr);  // a run still queued does nothing
+      h->cancel();  // a run still queued does nothing
       h->release();
     }
   }

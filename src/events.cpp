@@ -70,7 +70,7 @@ void HandleBase::invoke_guarded() noexcept {
 }  // namespace detail
 
 void Handle::cancel() noexcept {
-  if (h_) h_->cancel(loop_);
+  if (h_) h_->cancel();
 }
 
 namespace {
@@ -354,7 +354,7 @@ void EventLoop::close() {
   for (std::size_t fd = 0; fd < watches_.size(); ++fd) {
     for (detail::HandleBase* h : {watches_[fd].reader, watches_[fd].writer}) {
       if (h != nullptr) {
-        h->cancel(this);
+        h->cancel();
         h->release();
       }
     }
@@ -433,7 +433,7 @@ void EventLoop::set_watcher(int fd, bool write, detail::HandleBase* h) {
   if (index >= watches_.size()) watches_.resize(index + 1);
   detail::HandleBase*& slot = write ? watches_[index].writer : watches_[index].reader;
   if (detail::HandleBase* old = std::exchange(slot, h)) {
-    old->cancel(this);
+    old->cancel();
     old->release();
   }
 }
@@ -444,7 +444,7 @@ bool EventLoop::clear_watcher(int fd, bool write) {
                                     : watches_[static_cast<std::size_t>(fd)].reader;
   if (slot == nullptr) return false;
   detail::HandleBase* old = std::exchange(slot, nullptr);
-  old->cancel(this);
+  old->cancel();
   old->release();
   if (!closed_) update_interest(fd);
   return true;

@@ -93,10 +93,10 @@ std::string HandleBase::repr() const {
   return out;
 }
 
-void HandleBase::cancel(EventLoop* loop) noexcept {
+void HandleBase::cancel() noexcept {
   if (cancelled_) return;
   cancelled_ = true;
-  if (in_heap_ && loop != nullptr) loop->timer_cancelled();
+  if (heap_loop_ != nullptr) heap_loop_->timer_cancelled();
 }
 
 }  // namespace aio::detail

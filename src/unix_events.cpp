@@ -179,7 +179,7 @@ void UnixEvents::set_handler(int sig, HandleBase* h) {
     throw;
   }
   if (HandleBase* old = std::exchange(handlers_[sig], h)) {
-    old->cancel(&loop_);
+    old->cancel();
     old->release();
   }
 }
@@ -188,7 +188,7 @@ bool UnixEvents::remove_handler(int sig) {
   check_signal(sig);
   HandleBase* h = std::exchange(handlers_[sig], nullptr);
   if (h == nullptr) return false;
-  h->cancel(&loop_);
+  h->cancel();
   h->release();
   unwatch_signal(sig);
   return true;
@@ -318,7 +318,7 @@ void UnixEvents::close() noexcept {
   sigchld_watch_ = false;
   for (int sig = 1; sig < NSIG; ++sig) {
     if (HandleBase* h = std::exchange(handlers_[sig], nullptr)) {
-      h->cancel(&loop_);
+      h->cancel();
       h->release();
     }
     unwatch_signal(sig);

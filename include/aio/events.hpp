@@ -75,13 +75,12 @@ struct TimerEntry {
 class Handle {
  public:
   Handle() = default;
-  Handle(const Handle& o) noexcept : h_(o.h_), loop_(o.loop_) {
+  Handle(const Handle& o) noexcept : h_(o.h_) {
     if (h_) h_->add_ref();
   }
-  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)), loop_(std::exchange(o.loop_, nullptr)) {}
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
   Handle& operator=(Handle o) noexcept {
     std::swap(h_, o.h_);
-    std::swap(loop_, o.loop_);
     return *this;
   }
   ~Handle() {
@@ -95,11 +94,10 @@ class Handle {
   std::string repr() const { return h_ ? h_->repr() : "<Handle None>"; }
 
   /// Adopts a reference (internal).
-  explicit Handle(detail::HandleBase* h, EventLoop* loop) noexcept : h_(h), loop_(loop) {}
+  explicit Handle(detail::HandleBase* h) noexcept : h_(h) {}
 
  protected:
   detail::HandleBase* h_ = nullptr;
-  EventLoop* loop_ = nullptr;
 };
 
 /// A callback scheduled for a loop time (asyncio.TimerHandle).
@@ -162,7 +160,7 @@ class EventLoop {
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
     push_ready(h);
-    return Handle(h, this);
+    return Handle(h);
   }
   /// call_soon from any thread; wakes the loop.
   template <class F, class... A>
@@ -170,7 +168,7 @@ class EventLoop {
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
     push_threadsafe(h);
-    return Handle(h, this);
+    return Handle(h);
   }
   /// call_soon_threadsafe(fn) for a loop that may have closed or been destroyed since
   /// (a worker thread finishing late): false, and fn dropped, when it is gone.
@@ -362,9 +360,9 @@ class EventLoop {
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(1, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
     h->when_ns_ = when;
-    h->in_heap_ = true;  // so that cancel() counts it for drop_cancelled_timers
-    add_timer(when, h);  // the heap's reference
-    return TimerHandle(h, this);
+    h->heap_loop_ = this;  // so that cancel() counts it for drop_cancelled_timers
+    add_timer(when, h);    // the heap's reference
+    return TimerHandle(h);
   }
   void check_closed() const {
     if (closed_) throw RuntimeError("Event loop is closed");

@@ -88,21 +88,23 @@ class HandleBase : public LoopItem, public PoolAllocated {
   }
   void discard() noexcept final { release(); }
   void on_timer(std::uint64_t) final {
-    in_heap_ = false;
+    heap_loop_ = nullptr;
     if (!cancelled_) invoke_guarded();
   }
   bool timer_pending(std::uint64_t) const noexcept final { return !cancelled_; }
   // Out of the heap: a cancel() after the loop is gone must not count it there.
-  void timer_dropped() noexcept final { in_heap_ = false; }
+  void timer_dropped() noexcept final { heap_loop_ = nullptr; }
   std::string repr() const override;
 
-  void cancel(EventLoop* loop) noexcept;
+  /// Stops the callback from running; a timer still in a loop's heap is counted there,
+  /// so that the loop can drop it early (asyncio's _timer_handle_cancelled).
+  void cancel() noexcept;
   bool cancelled() const noexcept { return cancelled_; }
   /// Loop time (seconds) of a timer handle.
   double when() const noexcept { return static_cast<double>(when_ns_) / 1e9; }
 
   std::int64_t when_ns_ = -1;  // -1: not a timer
-  bool in_heap_ = false;       // a timer entry in the loop's heap refers to this handle
+  EventLoop* heap_loop_ = nullptr;  // the loop whose timer heap refers to this handle
 
  protected:
   explicit HandleBase(std::uint32_t refs) : LoopItem(refs) {}
