@@ -922,6 +922,35 @@ TEST(HttpServer, AccessLogInAiohttpsDefaultFormat) {
   EXPECT_NE(lines[1].find("\"GET /none HTTP/1.1\" 404 14 \"-\" \"-\""), std::string::npos) << lines[1];
 }
 
+// The head's views stay valid for the log when the handler leaves the body unread and
+// the server drops it: the body comes after the head (another read, which once reused
+// the head's bytes in the reader's buffer).
+TEST(HttpServer, AccessLogNamesARequestWhoseBodyWasLeftUnread) {
+  Application app;
+  app.add_post("/upload/{name}", [](Request&) -> Coro<StreamResponse> { co_return Response({.text = "ignored"}); });
+  std::vector<std::string> lines;
+  RunnerOptions o;
+  o.access_log = [&lines](std::string_view line) { lines.emplace_back(line); };
+  serve(
+      app,
+      [](TestServer& s) -> Coro<> {
+        auto [r, w] = co_await s.connect();
+        w.write("POST /upload/report.txt HTTP/1.1\r\nHost: t\r\nUser-Agent: ua/2\r\nContent-Length: 6\r\n\r\n");
+        co_await w.drain();
+        auto first = co_await wait_for(read_response(r, "POST"), kBound);
+        EXPECT_TRUE(first && first->status == 200 && first->body == "ignored");
+        w.write("abcdef");  // the unread body, after the answer
+        w.write(get("/next"));
+        auto second = co_await wait_for(read_response(r), kBound);
+        EXPECT_TRUE(second && second->status == 404);
+        w.close();
+      },
+      o);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("\"POST /upload/report.txt HTTP/1.1\" 200 7 \"-\" \"ua/2\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("\"GET /next HTTP/1.1\" 404"), std::string::npos) << lines[1];
+}
+
 TEST(HttpServer, ARunnerDroppedWithoutCleanupLeavesOpenConnectionsWorking) {
   Application app;
   app.add_get("/", hello);

@@ -600,11 +600,8 @@ Coro<void> WebConnection::run() {
       }
       co_await writer_.drain();
 
-      // --- what is left of the request
-      if (!head_consumed_) {
-        reader_.consume(head_size_);
-        head_consumed_ = true;
-      }
+      // --- what is left of the request (the head stays in the reader's buffer for the
+      // access log, unless dropping the body copies it out first: start_body)
       if (!body_done_ && keep_alive_) {
         if (head_.expect_continue && !continue_sent_) {
           keep_alive_ = false;  // the client waits for 100 or the answer: it got the answer
@@ -624,6 +621,10 @@ Coro<void> WebConnection::run() {
         }
       }
       log_access(resp, sent_body_);
+      if (!head_consumed_) {
+        reader_.consume(head_size_);
+        head_consumed_ = true;
+      }
       ++served_;
       if (!keep_alive_ || closing_) break;
     }
