@@ -202,11 +202,10 @@ void EventLoop::run_once() {
     timeout = -1;
   }
 
-  const auto on_event = [this](int fd, bool r, bool w, bool hup) { on_fd_event(fd, r, w, hup); };
   if (clock_->is_virtual() && timeout != 0) {
     // Virtual time: see whether anything real is ready; if not, jump to the next
     // timer instead of waiting for it. With no timer, wait for real events.
-    int n = backend_->poll(0, on_event);
+    int n = poll_io(0);
     if (n == 0 && ready_head_ == nullptr && !inbox_nonempty_.load(std::memory_order_acquire)) {
       const bool shares_time = detail::process_clock_is_virtual() && clock_ == process_clock();
       const bool calls_out = executor_jobs_ > threadsafe_coros_.load(std::memory_order_acquire);
@@ -222,22 +221,22 @@ void EventLoop::run_once() {
           return static_cast<EventLoop*>(loop)->inbox_nonempty_.load(std::memory_order_acquire);
         };
         if (!detail::park_loop(parking)) {
-          backend_->poll(-1, on_event);
+          poll_io(-1);
           detail::unpark_loop(parking);
         }
       } else {
-        backend_->poll(-1, on_event);
+        poll_io(-1);
       }
     }
   } else if (timeout != 0 || backend_->watched() > 0) {
-    backend_->poll(timeout, on_event);
+    poll_io(timeout);
   }
   // else: work is ready and no fd is watched: nothing to poll for. Calls from other
   // threads and signals are seen through their flags below, without a system call.
 
   if (interrupted_.exchange(false, std::memory_order_acq_rel) && on_interrupt_) call_soon(on_interrupt_);
   drain_threadsafe();
-  pop_due_timers(now_ns());
+  if (!timers_.empty()) pop_due_timers(now_ns());
 
   // Run exactly what was ready when the iteration began; what it schedules goes to
   // the next iteration. Due timers come after, in deadline order.
@@ -483,16 +482,20 @@ void EventLoop::detach_io(int fd) noexcept {
   }
 }
 
-void EventLoop::set_io_waiter(int fd, bool write, detail::IoWaiter* waiter) noexcept {
-  if (!is_attached(fd)) return;  // closed (and detached) while someone waited on it
-  watches_[static_cast<std::size_t>(fd)].io[write] = waiter;
+int EventLoop::poll_io(std::int64_t timeout_ns) {
+  const int n = backend_->poll(timeout_ns, io_events_);
+  for (const detail::IoEvent& ev : io_events_) on_fd_event(ev);
+  return n;
 }
 
-void EventLoop::on_fd_event(int fd, bool readable, bool writable, bool hangup) {
-  if (static_cast<std::size_t>(fd) >= watches_.size()) return;
-  FdWatch& w = watches_[static_cast<std::size_t>(fd)];
+void EventLoop::on_fd_event(const detail::IoEvent& ev) {
+  const auto fd = static_cast<std::size_t>(ev.fd);
+  const bool readable = ev.readable;
+  const bool writable = ev.writable;
+  if (fd >= watches_.size()) return;
+  FdWatch& w = watches_[fd];
   if (w.attached) {
-    if (hangup) w.hangup = true;
+    if (ev.hangup) w.hangup = true;
     if (readable) {
       w.ready[0] = true;
       if (detail::IoWaiter* x = std::exchange(w.io[0], nullptr)) x->on_io_ready();

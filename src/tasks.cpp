@@ -175,11 +175,7 @@ std::string TaskStateBase::repr() const {
 
 TaskStateBase* current_task_state() noexcept { return tls_state.current_task; }
 
-TaskStateBase* current_task_checked(const char* what) {
-  TaskStateBase* t = tls_state.current_task;
-  if (t == nullptr) throw RuntimeError(std::string(what) + " must be awaited inside a task");
-  return t;
-}
+void throw_outside_task(const char* what) { throw RuntimeError(std::string(what) + " must be awaited inside a task"); }
 
 namespace {
 // Named as asyncio's, for the repr of the main task ("cb=[_run_until_complete_cb()]").

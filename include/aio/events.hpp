@@ -25,6 +25,7 @@
 
 #include "aio/clock.hpp"
 #include "aio/detail/executor.hpp"
+#include "aio/detail/io_event.hpp"
 #include "aio/detail/loop_item.hpp"
 #include "aio/errors.hpp"
 
@@ -263,7 +264,9 @@ class EventLoop {
   /// Who the next edge wakes (null: nobody); one per direction. Set it only with the
   /// flag down (after clear_io_ready, or when io_ready is false): an edge that came
   /// earlier would otherwise never reach it. IoWait's await_ready checks this.
-  void set_io_waiter(int fd, bool write, detail::IoWaiter* w) noexcept;
+  void set_io_waiter(int fd, bool write, detail::IoWaiter* w) noexcept {
+    if (is_attached(fd)) watches_[static_cast<std::size_t>(fd)].io[write] = w;  // else closed while waited on
+  }
 
   // --- signals (asyncio's unix_events; unix_events.cpp)
   /// Calls fn(args...) on the loop, as call_soon does, whenever signal `sig` arrives
@@ -377,7 +380,10 @@ class EventLoop {
   void set_watcher(int fd, bool write, detail::HandleBase* h);
   bool clear_watcher(int fd, bool write);
   void update_interest(int fd);
-  void on_fd_event(int fd, bool readable, bool writable, bool hangup);
+  /// Polls the backend and hands each ready fd to on_fd_event; the count of events,
+  /// a wake-up included.
+  int poll_io(std::int64_t timeout_ns);
+  void on_fd_event(const detail::IoEvent& ev);
   void run_item(detail::LoopItem* item);
   void report_slow(const std::string& what, double seconds);
   void pop_due_timers(std::int64_t now);
@@ -410,6 +416,7 @@ class EventLoop {
   // I/O
   std::unique_ptr<detail::Backend> backend_;
   std::vector<FdWatch> watches_;
+  std::vector<detail::IoEvent> io_events_;  // what the last poll found
 
   // other threads
   std::mutex inbox_mu_;

@@ -215,7 +215,13 @@ class DoneCallback final : public HandleBase, public FutureCallback {
   Fut fut_{nullptr};
 };
 
-TaskStateBase* current_task_checked(const char* what);
+[[noreturn]] void throw_outside_task(const char* what);
+/// The task being stepped; RuntimeError naming `what` outside a task.
+inline TaskStateBase* current_task_checked(const char* what) {
+  TaskStateBase* t = tls_state.current_task;
+  if (t == nullptr) [[unlikely]] throw_outside_task(what);
+  return t;
+}
 
 /// A finished future's value: copied, or moved out when T cannot be copied.
 template <class T>

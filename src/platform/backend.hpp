@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <vector>
+
+#include "aio/detail/io_event.hpp"
 
 namespace aio::detail {
 
@@ -27,12 +29,12 @@ class Backend {
   /// How many fds are watched (the wake-up fd not counted).
   virtual std::size_t watched() const noexcept = 0;
 
-  /// Waits up to `timeout_ns` (-1: forever, 0: don't block) and calls
-  /// `on_event(fd, readable, writable, hangup)` for each ready fd (hangup: the peer
-  /// closed or reset, or an error is pending: reading will not block again). Errors and hang-ups count as
+  /// Waits up to `timeout_ns` (-1: forever, 0: don't block) and stores an event for
+  /// each ready fd in `out` (cleared first; hangup: the peer closed or reset, or an
+  /// error is pending: reading will not block again). Errors and hang-ups count as
   /// both readable and writable, as asyncio's selectors report them. Returns the
-  /// number of events, counting a wake-up.
-  virtual int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool, bool)>& on_event) = 0;
+  /// number of events, counting a wake-up (which is not stored).
+  virtual int poll(std::int64_t timeout_ns, std::vector<IoEvent>& out) = 0;
 
   /// Interrupts a poll() in progress, or the next one. Thread-safe and
   /// async-signal-safe.

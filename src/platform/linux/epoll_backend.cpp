@@ -111,7 +111,8 @@ class EpollBackend final : public Backend {
 
   std::size_t watched() const noexcept override { return watched_; }
 
-  int poll(std::int64_t timeout_ns, const std::function<void(int, bool, bool, bool)>& on_event) override {
+  int poll(std::int64_t timeout_ns, std::vector<IoEvent>& out) override {
+    out.clear();
     int n = wait(timeout_ns);
     if (n < 0) {
       if (errno == EINTR) return 0;
@@ -134,7 +135,7 @@ class EpollBackend final : public Backend {
       if (r || w) {
         // Hang-up and EOF stay; an error alone may not (a datagram socket's ICMP error
         // is gone once a call returned it), so it is an edge like any other.
-        on_event(ev.data.fd, r, w, (ev.events & (EPOLLHUP | EPOLLRDHUP)) != 0);
+        out.push_back(IoEvent{ev.data.fd, r, w, (ev.events & (EPOLLHUP | EPOLLRDHUP)) != 0});
         ++count;
       }
     }
