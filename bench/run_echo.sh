@@ -29,37 +29,9 @@ client_core=${CLIENT_CORE:-1}
 port=${PORT_BASE:-23100}
 bench_dir=${AIO_BENCH_DIR:-build/release/bench}
 client=$bench_dir/aio_echo_client
-mkdir -p "$out"
-for f in "$client" "$bench_dir/aio_echo_server"; do
-  if [ ! -x "$f" ]; then
-    echo "run_echo.sh: build $f first (cmake --preset release; cmake --build build/release --target aio_echo_server aio_echo_client)" >&2
-    exit 1
-  fi
-done
-
-# Build the compiled peers (Go's caches stay in the build folder; no network).
-export GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" GOPROXY=off GOFLAGS=-mod=mod
-(cd bench/peers/go && go build -o "$OLDPWD/$out/go_echo" ./echo)
-gcc -O2 -Wall -Wextra bench/peers/c/echo_epoll.c -o "$out/echo_epoll"
-gcc -O2 -Wall -Wextra bench/peers/c/echo_uring.c -o "$out/echo_uring" -luring
-gcc -O2 -Wall -Wextra bench/peers/libuv/echo_uv.c -o "$out/echo_uv" -luv
-g++ -std=c++20 -O2 -DNDEBUG bench/peers/asio/echo.cpp -o "$out/asio_echo" -pthread
-
-declare -A cmd=(
-  [epoll]="$out/echo_epoll"
-  [uring]="$out/echo_uring"
-  [uring-plain]="env ECHO_URING_PLAIN=1 $out/echo_uring"
-  [aio]="$bench_dir/aio_echo_server"
-  [aio-buffered]="$bench_dir/aio_echo_server @PORT@ --buffered"
-  [libuv]="$out/echo_uv"
-  [asio]="$out/asio_echo"
-  [asyncio-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams"
-  [asyncio-protocols]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ protocols"
-  [uvloop-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams --uvloop"
-  [uvloop-protocols]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ protocols --uvloop"
-  [go]="env GOMAXPROCS=1 $out/go_echo"
-  [node]="node bench/peers/node/echo.js"
-)
+# shellcheck source=bench/echo_servers.sh
+source bench/echo_servers.sh
+build_echo_servers
 read -r -a servers <<<"${SERVERS:-epoll uring uring-plain aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 tck=$(getconf CLK_TCK)
 
@@ -69,32 +41,17 @@ cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # One run: prints "server=... size=... msgs_per_s=... ... server_cpu_s=..." or a failure.
 run_one() {
-  local name=$1 size=$2 p=$3 line log pid c0 c1 i
-  line=${cmd[$name]}
-  if [[ $line == *@PORT@* ]]; then line=${line//@PORT@/$p}; else line="$line $p"; fi
-  log="$out/echo_server_$p.log"  # one per run: a stale line of the last server cannot match
-  rm -f "$log"
-  # shellcheck disable=SC2086
-  taskset -c "$server_core" $line >"$log" 2>&1 &
-  pid=$!
-  for ((i = 0; i < 200; i++)); do  # up to 10 s for the server to listen
-    grep -qs listening "$log" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if ! grep -qs listening "$log"; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    echo "server=$name size=$size failed=start: $(tr '\n' ' ' <"$log")"
+  local name=$1 size=$2 p=$3 pid c0 c1
+  if ! start_echo_server "$name" "$p" "$server_core"; then
+    echo "server=$name size=$size failed=start"
     return
   fi
+  pid=$server_pid
   c0=$(cpu_ticks "$pid")
   local res rc=0
   res=$(timeout $((run_seconds + 20)) taskset -c "$client_core" "$client" 127.0.0.1 "$p" "$conns" "$size" "$run_seconds" $rate) || rc=$?
   c1=$(cpu_ticks "$pid")
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  rm -f "$log"
+  stop_echo_server "$pid" "$p"
   if [ "$rc" -ne 0 ] || [ -z "$res" ]; then
     echo "server=$name size=$size failed=client_rc_$rc"
     return

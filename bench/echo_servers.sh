@@ -1,0 +1,77 @@
+# Sourced by bench/run_echo.sh and bench/run_echo_pair.sh: the echo servers of the
+# benchmark (docs/benchmarks.md, "Echo (networking)"), built and started the same way
+# for both. Expects `out` (the peers' build folder) and `bench_dir` (aio's bench
+# binaries) to be set.
+
+# Builds the compiled peers (Go's caches stay in the build folder; no network) and
+# checks that aio's server and client are there.
+build_echo_servers() {
+  local f
+  for f in "$bench_dir/aio_echo_client" "$bench_dir/aio_echo_server"; do
+    if [ ! -x "$f" ]; then
+      echo "$0: build $f first (cmake --preset release; cmake --build build/release --target aio_echo_server aio_echo_client)" >&2
+      exit 1
+    fi
+  done
+  mkdir -p "$out"
+  export GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" GOPROXY=off GOFLAGS=-mod=mod
+  (cd bench/peers/go && go build -o "$OLDPWD/$out/go_echo" ./echo)
+  gcc -O2 -Wall -Wextra bench/peers/c/echo_epoll.c -o "$out/echo_epoll"
+  gcc -O2 -Wall -Wextra bench/peers/c/echo_uring.c -o "$out/echo_uring" -luring
+  gcc -O2 -Wall -Wextra bench/peers/libuv/echo_uv.c -o "$out/echo_uv" -luv
+  g++ -std=c++20 -O2 -DNDEBUG bench/peers/asio/echo.cpp -o "$out/asio_echo" -pthread
+}
+
+# Each server's command line; the port goes at @PORT@, or last.
+declare -A echo_cmd=(
+  [epoll]="$out/echo_epoll"
+  [uring]="$out/echo_uring"
+  [uring-plain]="env ECHO_URING_PLAIN=1 $out/echo_uring"
+  [aio]="$bench_dir/aio_echo_server"
+  [aio-buffered]="$bench_dir/aio_echo_server @PORT@ --buffered"
+  [libuv]="$out/echo_uv"
+  [asio]="$out/asio_echo"
+  [asyncio-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams"
+  [asyncio-protocols]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ protocols"
+  [uvloop-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams --uvloop"
+  [uvloop-protocols]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ protocols --uvloop"
+  [go]="env GOMAXPROCS=1 $out/go_echo"
+  [node]="node bench/peers/node/echo.js"
+)
+declare -A echo_name=(
+  [epoll]="raw epoll (C)" [uring]="raw io_uring (C, DEFER_TASKRUN)" [uring-plain]="raw io_uring (C, no setup flags)"
+  [aio]="aio streams" [aio-buffered]="aio streams, in place" [libuv]="libuv" [asio]="Boost.Asio (coroutines)"
+  [asyncio-streams]="asyncio streams" [asyncio-protocols]="asyncio protocols"
+  [uvloop-streams]="uvloop streams" [uvloop-protocols]="uvloop protocols"
+  [go]="Go (GOMAXPROCS=1)" [node]="Node (net)"
+)
+
+# start_echo_server NAME PORT CORE: starts the server pinned to CORE and waits (up to
+# 10 s) until it listens; sets server_pid. On failure says why on stderr and returns 1.
+start_echo_server() {
+  local name=$1 p=$2 core=$3 line log i
+  line=${echo_cmd[$name]}
+  if [[ $line == *@PORT@* ]]; then line=${line//@PORT@/$p}; else line="$line $p"; fi
+  log="$out/echo_server_$p.log"  # one per run: a stale line of the last server cannot match
+  rm -f "$log"
+  # shellcheck disable=SC2086
+  taskset -c "$core" $line >"$log" 2>&1 &
+  server_pid=$!
+  for ((i = 0; i < 200; i++)); do
+    grep -qs listening "$log" && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if ! grep -qs listening "$log"; then
+    echo "server=$name failed=start: $(tr '\n' ' ' <"$log")" >&2
+    stop_echo_server "$server_pid" "$p"
+    return 1
+  fi
+}
+
+# stop_echo_server PID PORT: ends the server we started, by its PID.
+stop_echo_server() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  rm -f "$out/echo_server_$2.log"
+}
