@@ -46,6 +46,12 @@ declare -A echo_name=(
   [go]="Go (GOMAXPROCS=1)" [node]="Node (net)"
 )
 
+# The display names as "key=name" lines, for the reports' Python (ECHO_NAMES).
+echo_names() {
+  local k
+  for k in "${!echo_name[@]}"; do printf '%s=%s\n' "$k" "${echo_name[$k]}"; done
+}
+
 # start_echo_server NAME PORT CORE: starts the server pinned to CORE and waits (up to
 # 10 s) until it listens; sets server_pid. On failure says why on stderr and returns 1.
 start_echo_server() {

@@ -73,13 +73,10 @@ for ((r = 0; r < reps; r++)); do
   done
 done
 
-/usr/bin/python3 - "$results" "$reps" "$conns" "$run_seconds" "${rate:-0}" "${servers[@]}" <<'PY'
-import collections, statistics, sys
+ECHO_NAMES=$(echo_names) /usr/bin/python3 - "$results" "$reps" "$conns" "$run_seconds" "${rate:-0}" "${servers[@]}" <<'PY'
+import collections, os, statistics, sys
 path, reps, conns, secs, rate, servers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
-names = {"epoll": "raw epoll (C)", "uring": "raw io_uring (C, DEFER_TASKRUN)", "uring-plain": "raw io_uring (C, no setup flags)", "aio": "aio streams", "aio-buffered": "aio streams, in place", "libuv": "libuv", "asio": "Boost.Asio (coroutines)",
-         "asyncio-streams": "asyncio streams", "asyncio-protocols": "asyncio protocols",
-         "uvloop-streams": "uvloop streams", "uvloop-protocols": "uvloop protocols",
-         "go": "Go (GOMAXPROCS=1)", "node": "Node (net)"}
+names = dict(l.split("=", 1) for l in os.environ["ECHO_NAMES"].splitlines())
 runs = collections.defaultdict(list)
 for line in open(path):
     f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)

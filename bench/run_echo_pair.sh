@@ -88,12 +88,11 @@ for ((r = 0; r < reps; r++)); do
   done
 done
 
-/usr/bin/python3 - "$results" "$reps" "$conns" "$rate" "$run_seconds" "${pairs[@]}" <<'PY'
-import collections, statistics, sys
+ECHO_NAMES=$(echo_names) /usr/bin/python3 - "$results" "$reps" "$conns" "$rate" "$run_seconds" "${pairs[@]}" <<'PY'
+import collections, os, statistics, sys
 path, reps, conns, rate, secs, pairs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6:]
-names = {"epoll": "raw epoll (C), the control", "aio": "aio streams", "aio-buffered": "aio streams, in place",
-         "libuv": "libuv", "asio": "Boost.Asio (coroutines)", "uring": "raw io_uring (C, DEFER_TASKRUN)",
-         "uvloop-protocols": "uvloop protocols", "go": "Go (GOMAXPROCS=1)"}
+names = dict(l.split("=", 1) for l in os.environ["ECHO_NAMES"].splitlines())
+names["epoll"] += ", the control"
 ratios = collections.defaultdict(list)
 for line in open(path):
     f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)

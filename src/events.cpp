@@ -489,11 +489,10 @@ int EventLoop::poll_io(std::int64_t timeout_ns) {
 }
 
 void EventLoop::on_fd_event(const detail::IoEvent& ev) {
-  const auto fd = static_cast<std::size_t>(ev.fd);
+  if (static_cast<std::size_t>(ev.fd) >= watches_.size()) return;
+  FdWatch& w = watches_[static_cast<std::size_t>(ev.fd)];
   const bool readable = ev.readable;
   const bool writable = ev.writable;
-  if (fd >= watches_.size()) return;
-  FdWatch& w = watches_[fd];
   if (w.attached) {
     if (ev.hangup) w.hangup = true;
     if (readable) {
