@@ -499,10 +499,12 @@ void EventLoop::on_fd_event(const detail::IoEvent& ev) {
       w.ready[0] = true;
       if (detail::IoWaiter* x = std::exchange(w.io[0], nullptr)) x->on_io_ready();
     }
-    // The read waiter may have detached the fd.
-    if (writable && w.attached) {
-      w.ready[1] = true;
-      if (detail::IoWaiter* x = std::exchange(w.io[1], nullptr)) x->on_io_ready();
+    // The read waiter may have detached the fd, or attached another one and so moved
+    // the table: look the watch up again.
+    FdWatch& again = watches_[static_cast<std::size_t>(ev.fd)];
+    if (writable && again.attached) {
+      again.ready[1] = true;
+      if (detail::IoWaiter* x = std::exchange(again.io[1], nullptr)) x->on_io_ready();
     }
     return;
   }

@@ -1,5 +1,6 @@
 // The event loop: iteration order, timers, handles, threadsafe calls, I/O watchers,
 // exception handler, debug mode, closing.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -227,6 +228,48 @@ TEST(EventLoop, WriterCallbackRunsWhileWritable) {
   v.loop.run_forever();
   EXPECT_EQ(calls, 3);  // level-triggered: once per iteration while writable
   EXPECT_FALSE(v.loop.remove_writer(fds[0]));
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+// One epoll event can carry both edges of a descriptor. Its read waiter runs first;
+// when that attaches another descriptor, the table of watches can move, and the write
+// edge must still reach its waiter (under ASan, the old lookup read freed memory).
+TEST(EventLoop, AReadWaiterThatAttachesAnotherFdLeavesTheWriteEdgeIntact) {
+  test::VirtualLoop v;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  const int high = ::fcntl(fds[1], F_DUPFD, 1000);  // past the table's end: it grows
+  ASSERT_GE(high, 1000);
+  struct Attacher final : detail::IoWaiter {
+    EventLoop* loop = nullptr;
+    int fd = -1;
+    bool woke = false;
+    void on_io_ready() noexcept override {
+      woke = true;
+      loop->attach_io(fd);
+    }
+  } reader;
+  struct Flag final : detail::IoWaiter {
+    bool woke = false;
+    void on_io_ready() noexcept override { woke = true; }
+  } writer;
+  reader.loop = &v.loop;
+  reader.fd = high;
+  v.loop.attach_io(fds[0]);
+  v.loop.clear_io_ready(fds[0], false);
+  v.loop.clear_io_ready(fds[0], true);
+  v.loop.set_io_waiter(fds[0], false, &reader);
+  v.loop.set_io_waiter(fds[0], true, &writer);
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);  // readable and writable: one event, both edges
+  for (int i = 0; i < 10 && !(reader.woke && writer.woke); ++i) v.loop.run_once();
+  EXPECT_TRUE(reader.woke);
+  EXPECT_TRUE(writer.woke);
+  EXPECT_TRUE(v.loop.io_ready(fds[0], true));
+  EXPECT_TRUE(v.loop.is_attached(high));
+  v.loop.detach_io(high);
+  v.loop.detach_io(fds[0]);
+  ::close(high);
   ::close(fds[0]);
   ::close(fds[1]);
 }
