@@ -1,12 +1,19 @@
-// aio_echo_server PORT [--buffered]: the echo benchmark's server on aio's streams
+// aio_echo_server PORT [MODE]: the echo benchmark's server on aio's streams
 // (docs/benchmarks.md, "Echo (networking)"). One loop, one thread, listening on
 // 127.0.0.1:PORT. Every connection reads whatever is available, writes it back and
 // drains; after the client's EOF, once everything is echoed, it closes. Runs until
 // killed. By default it reads with read(65536), a new string per read as asyncio's
-// bytes; --buffered writes straight from the reader's buffer (fill, buffered,
+// bytes; MODE --buffered writes straight from the reader's buffer (fill, buffered,
 // consume: no string and no copy), as a protocol parser works.
+//
+// Two more modes take read()'s cost apart ("What remains", docs/benchmarks.md): both
+// work in place and add one part of what read() does per message. --buffered-alloc
+// makes and frees a heap block of the message's size (the string's allocation, with
+// no copy); --buffered-copy writes a std::string copied out of the buffer (the
+// allocation and the copy, without read()'s own frame).
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,10 +32,23 @@ aio::Coro<> echo(aio::StreamReader reader, aio::StreamWriter writer) {
   co_await writer.wait_closed();
 }
 
+enum class Extra { none, alloc, copy };
+char* volatile g_block_seen;  // where --buffered-alloc's block escapes, so it is made
+
+template <Extra extra>
 aio::Coro<> echo_in_place(aio::StreamReader reader, aio::StreamWriter writer) {
   while (co_await reader.fill()) {
     const std::string_view data = reader.buffered();
-    writer.write(data);
+    if constexpr (extra == Extra::alloc) {
+      const std::unique_ptr<char[]> block(new char[data.size() + 1]);  // a string's size
+      g_block_seen = block.get();
+      writer.write(data);
+    } else if constexpr (extra == Extra::copy) {
+      const std::string copy(data);
+      writer.write(copy);
+    } else {
+      writer.write(data);
+    }
     reader.consume(data.size());
     co_await writer.drain();
   }
@@ -36,8 +56,10 @@ aio::Coro<> echo_in_place(aio::StreamReader reader, aio::StreamWriter writer) {
   co_await writer.wait_closed();
 }
 
-aio::Coro<> serve(int port, bool in_place) {
-  aio::Server server = co_await aio::start_server(in_place ? echo_in_place : echo, "127.0.0.1", port);
+using Handler = aio::Coro<> (*)(aio::StreamReader, aio::StreamWriter);
+
+aio::Coro<> serve(int port, Handler handler) {
+  aio::Server server = co_await aio::start_server(handler, "127.0.0.1", port);
   std::printf("listening port=%d\n", server.port());
   std::fflush(stdout);
   co_await server.serve_forever();
@@ -46,11 +68,23 @@ aio::Coro<> serve(int port, bool in_place) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool in_place = argc == 3 && std::string_view(argv[2]) == "--buffered";
-  if (argc != 2 && !in_place) {
-    std::fprintf(stderr, "usage: %s PORT [--buffered]\n", argv[0]);
+  Handler handler = echo;
+  if (argc == 3) {
+    const std::string_view mode = argv[2];
+    if (mode == "--buffered") {
+      handler = echo_in_place<Extra::none>;
+    } else if (mode == "--buffered-alloc") {
+      handler = echo_in_place<Extra::alloc>;
+    } else if (mode == "--buffered-copy") {
+      handler = echo_in_place<Extra::copy>;
+    } else {
+      argc = 0;  // usage
+    }
+  }
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s PORT [--buffered | --buffered-alloc | --buffered-copy]\n", argv[0]);
     return 2;
   }
-  aio::run(serve(std::atoi(argv[1]), in_place));
+  aio::run(serve(std::atoi(argv[1]), handler));
   return 0;
 }

@@ -29,6 +29,8 @@ declare -A echo_cmd=(
   [uring-plain]="env ECHO_URING_PLAIN=1 $out/echo_uring"
   [aio]="$bench_dir/aio_echo_server"
   [aio-buffered]="$bench_dir/aio_echo_server @PORT@ --buffered"
+  [aio-buffered-alloc]="$bench_dir/aio_echo_server @PORT@ --buffered-alloc"
+  [aio-buffered-copy]="$bench_dir/aio_echo_server @PORT@ --buffered-copy"
   [libuv]="$out/echo_uv"
   [asio]="$out/asio_echo"
   [asyncio-streams]="/usr/bin/python3 bench/peers/python/echo.py @PORT@ streams"
@@ -40,7 +42,9 @@ declare -A echo_cmd=(
 )
 declare -A echo_name=(
   [epoll]="raw epoll (C)" [uring]="raw io_uring (C, DEFER_TASKRUN)" [uring-plain]="raw io_uring (C, no setup flags)"
-  [aio]="aio streams" [aio-buffered]="aio streams, in place" [libuv]="libuv" [asio]="Boost.Asio (coroutines)"
+  [aio]="aio streams" [aio-buffered]="aio streams, in place"
+  [aio-buffered-alloc]="aio in place, plus an allocation per message" [aio-buffered-copy]="aio in place, plus a string copy per message"
+  [libuv]="libuv" [asio]="Boost.Asio (coroutines)"
   [asyncio-streams]="asyncio streams" [asyncio-protocols]="asyncio protocols"
   [uvloop-streams]="uvloop streams" [uvloop-protocols]="uvloop protocols"
   [go]="Go (GOMAXPROCS=1)" [node]="Node (net)"

@@ -17,6 +17,8 @@
 # Usage: bench/run_echo_pair.sh [build-dir]        (default: build/peers)
 # Env:   AIO_BENCH_DIR=build/release/bench (aio_echo_server, aio_echo_client)
 #        PAIRS="epoll aio aio-buffered libuv"  REPS=8  RUN_SECONDS=3  SIZES="64 4096"
+#          (any name of bench/echo_servers.sh; aio-buffered-alloc and aio-buffered-copy
+#          take read()'s cost apart, see bench/aio_echo_server.cpp)
 #        CONNS=25 and RATE=50000 per server (so 50 connections and 100k msgs/s in all)
 #        SERVER_CORE=0  CLIENT_CORE=1  PORT_BASE=24100
 set -euo pipefail
