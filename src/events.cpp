@@ -489,30 +489,29 @@ int EventLoop::poll_io(std::int64_t timeout_ns) {
 }
 
 void EventLoop::on_fd_event(const detail::IoEvent& ev) {
-  if (static_cast<std::size_t>(ev.fd) >= watches_.size()) return;
-  FdWatch& w = watches_[static_cast<std::size_t>(ev.fd)];
-  const bool readable = ev.readable;
-  const bool writable = ev.writable;
+  const auto fd = static_cast<std::size_t>(ev.fd);
+  if (fd >= watches_.size()) return;
+  FdWatch& w = watches_[fd];
   if (w.attached) {
     if (ev.hangup) w.hangup = true;
-    if (readable) {
+    if (ev.readable) {
       w.ready[0] = true;
       if (detail::IoWaiter* x = std::exchange(w.io[0], nullptr)) x->on_io_ready();
     }
     // The read waiter may have detached the fd, or attached another one and so moved
     // the table: look the watch up again.
-    FdWatch& again = watches_[static_cast<std::size_t>(ev.fd)];
-    if (writable && again.attached) {
+    FdWatch& again = watches_[fd];
+    if (ev.writable && again.attached) {
       again.ready[1] = true;
       if (detail::IoWaiter* x = std::exchange(again.io[1], nullptr)) x->on_io_ready();
     }
     return;
   }
-  if (readable && w.reader != nullptr && !w.reader->cancelled()) {
+  if (ev.readable && w.reader != nullptr && !w.reader->cancelled()) {
     w.reader->add_ref();  // the ready queue's reference, dropped by run()
     push_ready(w.reader);
   }
-  if (writable && w.writer != nullptr && !w.writer->cancelled()) {
+  if (ev.writable && w.writer != nullptr && !w.writer->cancelled()) {
     w.writer->add_ref();
     push_ready(w.writer);
   }
