@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "aio/detail/virtual_time.hpp"
+#include "platform/process.hpp"
 
 namespace aio {
 
@@ -37,6 +38,9 @@ void ThreadPoolExecutor::submit(std::unique_ptr<detail::Job> job) {
 }
 
 void ThreadPoolExecutor::work() noexcept {
+  // Made by a loop's thread, perhaps, where the signals it handles are blocked: here
+  // they must not be, or one sent to this thread would never reach its loop.
+  detail::unblock_loop_signals();
   std::unique_lock lock(mu_);
   for (;;) {
     ++idle_;

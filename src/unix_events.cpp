@@ -5,7 +5,8 @@
 // thread blocks the signal and reads it from a signalfd, and a sigaction handler,
 // which only runs in a thread where the signal is not blocked, forwards it to the
 // loop's thread with tgkill(2); there it is blocked, stays pending and is read from
-// the signalfd. Callbacks run on the loop as call_soon callbacks, never in signal
+// the signalfd. The executor's workers unblock such signals when they start, even when
+// a loop's thread made them (note_loop_signal, unblock_loop_signals). Callbacks run on the loop as call_soon callbacks, never in signal
 // context. One loop at a time may handle a given signal (signals are per process).
 //
 // Children. Each child gets a pidfd, watched by the loop: readable once the child
@@ -131,6 +132,7 @@ void UnixEvents::watch_signal(int sig) {
     throw_errno(-r, "signalfd");
   }
   g_tid[sig].store(gettid_(), std::memory_order_relaxed);
+  if (!was_blocked_[sig]) note_loop_signal(sig, true);  // the executor's new workers unblock it
   struct sigaction sa {};
   sa.sa_sigaction = forward_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -153,6 +155,7 @@ void UnixEvents::unwatch_signal(int sig) noexcept {
   sigdelset(&mask_, sig);
   if (sfd_ >= 0) signalfd_set(sfd_, mask_);
   if (!was_blocked_[sig]) {
+    note_loop_signal(sig, false);
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);

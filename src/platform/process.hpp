@@ -24,4 +24,13 @@ int signalfd_set(int fd, const sigset_t& mask) noexcept;
 /// The next pending signal read from `fd`; 0 when none is pending; -errno.
 int signalfd_next(int fd) noexcept;
 
+/// Records that a loop's thread blocked `sig` to read it from its signalfd (`blocked`),
+/// or unblocked it again. Only the blocking aio did itself: not a signal the thread had
+/// blocked already.
+void note_loop_signal(int sig, bool blocked) noexcept;
+/// Unblocks, in the calling thread, the signals aio's loops block. A thread aio starts
+/// (an executor's worker) inherits its creator's mask, the loop thread's perhaps; with
+/// this, a signal that lands in it runs the handler that forwards it to its loop.
+void unblock_loop_signals() noexcept;
+
 }  // namespace aio::detail

@@ -1,7 +1,11 @@
 // Signals read from a descriptor: signalfd(2).
 #include <errno.h>
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
 
 #include "platform/process.hpp"
 
@@ -23,6 +27,32 @@ int signalfd_next(int fd) noexcept {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     return n < 0 ? -errno : -EIO;
   }
+}
+
+namespace {
+// Bit sig - 1 for each signal that aio's loops block (Linux has 64 signals).
+std::atomic<std::uint64_t> g_loop_signals{0};
+}  // namespace
+
+void note_loop_signal(int sig, bool blocked) noexcept {
+  if (sig < 1 || sig > 64) return;
+  const std::uint64_t bit = std::uint64_t{1} << (sig - 1);
+  if (blocked) {
+    g_loop_signals.fetch_or(bit, std::memory_order_relaxed);
+  } else {
+    g_loop_signals.fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+void unblock_loop_signals() noexcept {
+  const std::uint64_t bits = g_loop_signals.load(std::memory_order_relaxed);
+  if (bits == 0) return;
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (bits & (std::uint64_t{1} << (sig - 1))) sigaddset(&set, sig);
+  }
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 }  // namespace aio::detail
