@@ -10,3 +10,4 @@
 #include "aio/http/url.hpp"
 #include "aio/http/client.hpp"
 #include "aio/http/web.hpp"
+#include "aio/http/websocket.hpp"

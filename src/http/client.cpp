@@ -586,7 +586,7 @@ Coro<void> drain_redirect(ClientResponse& resp) {
 }  // namespace
 
 Coro<ClientResponse> ClientSession::request_(std::string_view method, std::string_view url_text,
-                                             const RequestOptions& o, bool follow_default) {
+                                             const RequestOptions& o, bool follow_default, bool upgrade) {
   if (closed_) throw RuntimeError("Session is closed");
   struct Held {  // the request's state, back to the connector's spares at the end
     std::shared_ptr<detail::ConnectorState> home;
@@ -604,6 +604,7 @@ Coro<ClientResponse> ClientSession::request_(std::string_view method, std::strin
   o.headers.for_each(check_field);
   o.cookies.for_each(check_field);
   rq.opt = &o;
+  rq.upgrade = upgrade;
   rq.timeout = o.timeout.value_or(options_.timeout);
   rq.url = URL(url_text);
   if (base_url_ && !rq.url.is_absolute()) rq.url = base_url_->join(rq.url);
@@ -921,7 +922,11 @@ Coro<ClientResponse> ClientSession::send(detail::RequestState& rq) {
     }
     s.decoder.emplace(s.head);
     s.conn = std::move(conn);
-    if (s.head.body == BodyKind::none) s.finish_body();
+    if (rq.upgrade && s.head.status == 101) {
+      s.eof = true;  // the connection carries the new protocol now: the caller takes it
+    } else if (s.head.body == BodyKind::none) {
+      s.finish_body();
+    }
     co_return ClientResponse(std::move(res));
   }
 }

@@ -205,6 +205,7 @@ struct RequestState {
     total_deadline.reset();
     send_body = send_auth = true;
     fresh = false;
+    upgrade = false;
     owned_body.clear();
     body = content_type = {};
     total.reset();
@@ -218,6 +219,7 @@ struct RequestState {
   bool send_body = true;  // false once a redirect turned the request into a GET
   bool send_auth = true;  // false after a redirect to another origin
   bool fresh = false;     // connect anew (a reused connection turned out stale)
+  bool upgrade = false;   // a 101 answer keeps the connection for the caller (ws_connect)
   std::string owned_body;  // a form or JSON body, encoded
   std::string_view body, content_type;
   std::optional<Deadline> total;  // ClientTimeout.total over the request's hops

@@ -346,6 +346,12 @@ Coro<void> WebConnection::prepare(StreamResponse& r) {
   r.chunking_ = chunked;
   r.head_only_ = head_only;
   build_head(r, no_body_status(r.status_) ? std::nullopt : length, chunked);
+  if (r.status_ == 101) {
+    // Switching protocols (WebSocketResponse): the connection now carries the new
+    // protocol from the byte after the head, and closes when the handler is done.
+    keep_alive_ = false;
+    start_body();
+  }
   flush_batch();
   writer_.write(out_);
   co_await writer_.drain();

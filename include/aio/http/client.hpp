@@ -171,6 +171,30 @@ struct RequestOptions {
 };
 static_assert(std::is_trivially_destructible_v<RequestOptions>);
 
+/// The keyword arguments of ClientSession.ws_connect (aiohttp's names). Like
+/// RequestOptions they own nothing and must live until the co_await ends.
+struct WSConnectOptions {
+  /// Subprotocols to offer, preferred first (Sec-WebSocket-Protocol).
+  std::initializer_list<std::string_view> protocols{};
+  /// How long close() waits for the server's close frame, in seconds.
+  double timeout = 10.0;
+  /// receive()'s default timeout (none: no limit).
+  std::optional<double> receive_timeout{};
+  /// Answer the server's close frame inside receive().
+  bool autoclose = true;
+  /// Answer pings (and drop pongs) inside receive().
+  bool autoping = true;
+  /// Sent as the Origin header when given.
+  std::string_view origin{};
+  PairsRef params{};
+  PairsRef headers{};
+  Ref<BasicAuth> auth{};
+  ClientSSL ssl{};
+  /// Messages larger than this fail the connection with MESSAGE_TOO_BIG (0: no limit).
+  std::size_t max_msg_size = 4 * 1024 * 1024;
+};
+static_assert(std::is_trivially_destructible_v<WSConnectOptions>);
+
 /// aiohttp's TCPConnector: the connection pool.
 struct TCPConnectorOptions {
   /// Connections in use at once, over all hosts (0: no limit).
@@ -214,6 +238,7 @@ class TCPConnector {
 };
 
 class ClientResponse;
+class ClientWebSocketResponse;  // aio/http/websocket.hpp
 
 /// The response body as a stream (aiohttp's resp.content, a StreamReader). Reads give
 /// decoded bytes (after Content-Encoding when auto_decompress is on); "" at the end.
@@ -351,6 +376,11 @@ class ClientSession {
   Coro<ClientResponse> head(std::string_view url, const RequestOptions& options = {});
   Coro<ClientResponse> options(std::string_view url, const RequestOptions& options = {});
 
+  /// Opens a WebSocket (aiohttp's ws_connect): a GET with the upgrade headers, then
+  /// the checks of the server's 101 answer (WSServerHandshakeError when one fails).
+  /// The result is in aio/http/websocket.hpp.
+  Coro<ClientWebSocketResponse> ws_connect(std::string_view url, const WSConnectOptions& options = {});
+
   /// Closes the session and (when it owns it) its connector's connections.
   Coro<void> close();
   bool closed() const noexcept { return closed_; }
@@ -361,8 +391,9 @@ class ClientSession {
   const ClientTimeout& timeout() const noexcept { return options_.timeout; }
 
  private:
+  // upgrade: a 101 answer keeps its connection for the caller (ws_connect).
   Coro<ClientResponse> request_(std::string_view method, std::string_view url, const RequestOptions& o,
-                                bool follow_default);
+                                bool follow_default, bool upgrade = false);
   Coro<ClientResponse> send(detail::RequestState& rq);
 
   Options options_;

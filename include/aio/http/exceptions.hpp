@@ -253,6 +253,13 @@ class ContentTypeError : public ClientResponseError {
   using ClientResponseError::ClientResponseError;
 };
 
+/// ws_connect's handshake failed (aiohttp's WSServerHandshakeError): the status and
+/// what was wrong ("Invalid response status", "Invalid challenge response", ...).
+class WSServerHandshakeError : public ClientResponseError {
+ public:
+  using ClientResponseError::ClientResponseError;
+};
+
 /// More redirects than max_redirects (10): status is the last response's.
 class TooManyRedirects : public ClientResponseError {
  public:

@@ -29,6 +29,7 @@
 namespace aio::http {
 
 class Request;
+class WebSocketResponse;
 class ZLibCompressor;
 namespace detail {
 class WebConnection;
@@ -124,6 +125,7 @@ class StreamResponse {
 
  private:
   friend class detail::WebConnection;
+  friend class WebSocketResponse;
 
   // The fields are packed so that a handler's coroutine frame holding a Response (and
   // its ResponseInit) stays within the frame pool's 512-byte blocks.
