@@ -1,7 +1,9 @@
-# Sourced by bench/run_echo.sh and bench/run_echo_pair.sh: the echo servers of the
-# benchmark (docs/benchmarks.md, "Echo (networking)"), built and started the same way
-# for both. Expects `out` (the peers' build folder) and `bench_dir` (aio's bench
-# binaries) to be set.
+# Sourced by bench/run_echo.sh, bench/run_echo_pair.sh and bench/run_ws.sh: the echo
+# servers of the benchmark (docs/benchmarks.md, "Echo (networking)"), built and
+# started the same way for each, and the rounds of runs that run_echo.sh and
+# run_ws.sh make (run_ws.sh puts its WebSocket servers in echo_cmd and echo_name).
+# Expects `out` (the peers' build folder) and `bench_dir` (aio's bench binaries) to be
+# set.
 
 # Builds the compiled peers (Go's caches stay in the build folder; no network) and
 # checks that aio's server and client are there.
@@ -84,4 +86,54 @@ stop_echo_server() {
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
   rm -f "$out/echo_server_$2.log"
+}
+
+# utime and stime of a process (all its threads), in clock ticks. (The command name,
+# field 2, has no spaces for any server here.)
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+
+# run_one NAME SIZE PORT: one run of `client` against the server NAME; prints
+# "server=... size=... msgs_per_s=... ... server_cpu_s=..." or a failure. Uses
+# client, conns, run_seconds, rate, server_core, client_core.
+run_one() {
+  local name=$1 size=$2 p=$3 pid c0 c1 tck
+  tck=$(getconf CLK_TCK)
+  if ! start_echo_server "$name" "$p" "$server_core"; then
+    echo "server=$name size=$size failed=start"
+    return
+  fi
+  pid=$server_pid
+  c0=$(cpu_ticks "$pid")
+  local res rc=0
+  # shellcheck disable=SC2086
+  res=$(timeout $((run_seconds + 20)) taskset -c "$client_core" "$client" 127.0.0.1 "$p" "$conns" "$size" "$run_seconds" $rate) || rc=$?
+  c1=$(cpu_ticks "$pid")
+  stop_echo_server "$pid" "$p"
+  if [ "$rc" -ne 0 ] || [ -z "$res" ]; then
+    echo "server=$name size=$size failed=client_rc_$rc"
+    return
+  fi
+  awk -v a="$c0" -v b="$c1" -v t="$tck" -v head="server=$name size=$size $res" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    printf "%s server_cpu_s=%.2f server_user_s=%.2f\n", head, (y[1] + y[2] - x[1] - x[2]) / t, (y[1] - x[1]) / t
+  }'
+}
+
+# run_rounds RESULTS BASE BASE_LABEL WHAT: REPS rounds over every size and server in
+# turn (a noisy moment of the machine spreads over all of them), each run's line in
+# RESULTS, then the table of medians (bench/echo_report.py). Uses reps, sizes,
+# servers, port and what run_one uses.
+run_rounds() {
+  local results=$1 r size name
+  : >"$results"
+  for ((r = 0; r < reps; r++)); do
+    for size in $sizes; do
+      for name in "${servers[@]}"; do
+        port=$((port + 1))
+        run_one "$name" "$size" "$port" | tee -a "$results" >&2
+      done
+    done
+  done
+  ECHO_NAMES=$(echo_names) /usr/bin/python3 bench/echo_report.py "$results" "$reps" "$conns" "$run_seconds" \
+    "${rate:-0}" "$2" "$3" "$4" "${servers[@]}"
 }
