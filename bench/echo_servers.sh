@@ -5,17 +5,35 @@
 # Expects `out` (the peers' build folder) and `bench_dir` (aio's bench binaries) to be
 # set.
 
-# Builds the compiled peers (Go's caches stay in the build folder; no network) and
-# checks that aio's server and client are there.
-build_echo_servers() {
+# The knobs bench/run_echo.sh and bench/run_ws.sh share (their usage lines list them);
+# the port each run counts up from is each script's own.
+load_knobs() {
+  reps=${REPS:-3}
+  run_seconds=${RUN_SECONDS:-3}
+  conns=${CONNS:-50}
+  rate=${RATE:-}
+  sizes=${SIZES:-64 4096}
+  server_core=${SERVER_CORE:-0}
+  client_core=${CLIENT_CORE:-1}
+}
+
+# need_built PROGRAM...: exits, saying how to build them, unless aio's bench programs
+# PROGRAM... are in bench_dir.
+need_built() {
   local f
-  for f in "$bench_dir/aio_echo_client" "$bench_dir/aio_echo_server"; do
-    if [ ! -x "$f" ]; then
-      echo "$0: build $f first (cmake --preset release; cmake --build build/release --target aio_echo_server aio_echo_client)" >&2
+  for f in "$@"; do
+    if [ ! -x "$bench_dir/$f" ]; then
+      echo "$0: build $bench_dir/$f first (cmake --preset release; cmake --build build/release --target $*)" >&2
       exit 1
     fi
   done
   mkdir -p "$out"
+}
+
+# Builds the compiled peers (Go's caches stay in the build folder; no network) and
+# checks that aio's server and client are there.
+build_echo_servers() {
+  need_built aio_echo_server aio_echo_client
   export GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" GOPROXY=off GOFLAGS=-mod=mod
   (cd bench/peers/go && go build -o "$OLDPWD/$out/go_echo" ./echo)
   gcc -O2 -Wall -Wextra bench/peers/c/echo_epoll.c -o "$out/echo_epoll"

@@ -19,18 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${1:-build/peers}
-reps=${REPS:-3}
-run_seconds=${RUN_SECONDS:-3}
-conns=${CONNS:-50}
-rate=${RATE:-}
-sizes=${SIZES:-64 4096}
-server_core=${SERVER_CORE:-0}
-client_core=${CLIENT_CORE:-1}
 port=${PORT_BASE:-23100}
 bench_dir=${AIO_BENCH_DIR:-build/release/bench}
 client=$bench_dir/aio_echo_client
 # shellcheck source=bench/echo_servers.sh
 source bench/echo_servers.sh
+load_knobs
 build_echo_servers
 read -r -a servers <<<"${SERVERS:-epoll uring uring-plain aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 run_rounds "$out/echo_results.txt" epoll epoll connections

@@ -19,25 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${1:-build/peers}
-reps=${REPS:-3}
-run_seconds=${RUN_SECONDS:-3}
-conns=${CONNS:-50}
-rate=${RATE:-}
-sizes=${SIZES:-64 4096}
-server_core=${SERVER_CORE:-0}
-client_core=${CLIENT_CORE:-1}
 port=${PORT_BASE:-25100}
 bench_dir=${AIO_BENCH_DIR:-build/release/bench}
 client=$bench_dir/aio_ws_client
-for f in "$client" "$bench_dir/aio_ws_echo_server"; do
-  if [ ! -x "$f" ]; then
-    echo "$0: build $f first (cmake --preset release; cmake --build build/release --target aio_ws_echo_server aio_ws_client)" >&2
-    exit 1
-  fi
-done
-mkdir -p "$out"
 # shellcheck source=bench/echo_servers.sh
-source bench/echo_servers.sh  # start_echo_server / stop_echo_server, with this script's servers below
+source bench/echo_servers.sh  # start_echo_server, run_rounds, ..., with this script's servers below
+load_knobs
+need_built aio_ws_echo_server aio_ws_client
 
 # The compiled peers. Go builds gorilla/websocket from Debian's source tree, with no
 # network and no module download.
