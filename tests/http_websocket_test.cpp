@@ -590,6 +590,84 @@ TEST(WebSocketServer, ReceiveTimesOutAndAConcurrentReceiveIsRefused) {
   EXPECT_TRUE(refused);
 }
 
+// aiohttp's recipe for a graceful shutdown with WebSockets open: the application keeps
+// them (copies share their connection) and an on_shutdown hook closes them with
+// GOING_AWAY, so cleanup() need not wait out shutdown_timeout.
+TEST(WebSocketServer, AnOnShutdownHookClosesTheOpenWebSocketsWithGoingAway) {
+  Application app;
+  static const AppKey<std::vector<WebSocketResponse>> sockets_key("websockets");
+  Seen seen;
+  app.add_get("/ws", [&](Request& request) -> Coro<StreamResponse> {
+    WebSocketResponse ws;
+    co_await ws.prepare(request);
+    request.app()[sockets_key].push_back(ws);
+    seen.log.push_back(describe(co_await ws.receive()));
+    seen.close_code = ws.close_code();
+    co_return ws;
+  });
+  app.on_shutdown.push_back([](Application& a) -> Coro<void> {
+    for (WebSocketResponse& ws : a[sockets_key]) co_await ws.close(WSCloseCode::GOING_AWAY, "server shutdown");
+  });
+  double took = -1;
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr, .shutdown_timeout = 30.0});
+    co_await runner.setup();
+    TCPSite site(runner, "127.0.0.1", 0);
+    co_await site.start();
+    RawClient c = co_await connect(site.port(), handshake("/ws"));
+    Task<> answer = create_task([](RawClient& client) -> Coro<> {
+      EXPECT_EQ(describe(co_await client.next()), "close 1001 server shutdown");
+      client.send(WSMsgType::CLOSE, detail::ws_close_payload(1001, ""));
+      EXPECT_EQ(describe(co_await client.next()), "closed");
+    }(c));
+    const double start = get_running_loop().time();
+    co_await runner.cleanup();
+    took = get_running_loop().time() - start;
+    co_await wait_for(answer, kBound);
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  EXPECT_EQ(seen.log, (std::vector<std::string>{"close 1001 "}));
+  EXPECT_EQ(seen.close_code, 1001);
+  EXPECT_LT(took, 1.0);  // not the 30 s of shutdown_timeout
+}
+
+// Without such a hook the open WebSocket is a request in flight: cleanup() waits
+// shutdown_timeout for it, then cancels its handler, and the client sees the
+// connection end.
+TEST(WebSocketServer, ShutdownCancelsAnOpenWebSocketAfterShutdownTimeout) {
+  Application app;
+  std::optional<int> code;
+  bool cancelled = false;
+  app.add_get("/ws", [&](Request& request) -> Coro<StreamResponse> {
+    WebSocketResponse ws;
+    co_await ws.prepare(request);
+    try {
+      (void)co_await ws.receive();
+    } catch (const CancelledError&) {
+      cancelled = true;
+      code = ws.close_code();
+      throw;
+    }
+    co_return ws;
+  });
+  double took = -1;
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr, .shutdown_timeout = 5.0});
+    co_await runner.setup();
+    TCPSite site(runner, "127.0.0.1", 0);
+    co_await site.start();
+    RawClient c = co_await connect(site.port(), handshake("/ws"));
+    const double start = get_running_loop().time();
+    co_await runner.cleanup();
+    took = get_running_loop().time() - start;
+    EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "closed");
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(code, WSCloseCode::ABNORMAL_CLOSURE);
+  EXPECT_DOUBLE_EQ(took, 5.0);
+}
+
 // --- the server against aiohttp's client
 
 TEST(WebSocketServer, AiohttpsClientTalksToIt) {
