@@ -668,6 +668,67 @@ TEST(WebSocketServer, ShutdownCancelsAnOpenWebSocketAfterShutdownTimeout) {
   EXPECT_DOUBLE_EQ(took, 5.0);
 }
 
+TEST(WebSocketServer, AHeartbeatNobodyAnswersClosesTheConnection) {
+  Application app;
+  std::string last;
+  std::optional<int> code;
+  bool timeout_error = false;
+  double at = -1;
+  app.add_get("/ws", [&](Request& request) -> Coro<StreamResponse> {
+    WebSocketResponse ws({.heartbeat = 2.0});
+    co_await ws.prepare(request);
+    last = describe(co_await ws.receive());
+    at = get_running_loop().time();
+    code = ws.close_code();
+    try {
+      std::rethrow_exception(ws.exception());
+    } catch (const TimeoutError&) {
+      timeout_error = true;
+    }
+    co_return ws;
+  });
+  double ping_at = -1, end_at = -1, start = 0;
+  serve(
+      app,
+      [&](int port) -> Coro<> {
+        start = get_running_loop().time();
+        RawClient c = co_await connect(port, handshake("/ws"));
+        EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "ping ");
+        ping_at = get_running_loop().time() - start;
+        EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "closed");  // never answered
+        end_at = get_running_loop().time() - start;
+      },
+      true);
+  EXPECT_DOUBLE_EQ(ping_at, 2.0);
+  EXPECT_DOUBLE_EQ(end_at, 3.0);  // half the heartbeat later
+  EXPECT_EQ(last, "closed");
+  EXPECT_DOUBLE_EQ(at - start, 3.0);
+  EXPECT_EQ(code, WSCloseCode::ABNORMAL_CLOSURE);
+  EXPECT_TRUE(timeout_error);
+}
+
+TEST(WebSocketServer, AHeartbeatThatIsAnsweredKeepsTheConnection) {
+  Application app;
+  Seen seen;
+  add_echo(app, seen, {.heartbeat = 2.0});
+  serve(
+      app,
+      [&](int port) -> Coro<> {
+        RawClient c = co_await connect(port, handshake("/ws"));
+        for (int i = 0; i < 3; ++i) {
+          EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "ping ");
+          c.send(WSMsgType::PONG, "");
+        }
+        c.send(WSMsgType::TEXT, "still here");
+        EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "text echo still here");
+        c.send(WSMsgType::CLOSE, detail::ws_close_payload(1000, ""));
+        EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "close 1000 ");
+      },
+      true);
+  EXPECT_EQ(seen.log, (std::vector<std::string>{"text still here", "close 1000 "}));
+  EXPECT_EQ(seen.close_code, 1000);
+}
+
 // --- the server against aiohttp's client
 
 TEST(WebSocketServer, AiohttpsClientTalksToIt) {
@@ -858,6 +919,27 @@ TEST(WebSocketClient, AMaskedFrameFromTheServerFailsTheConnection) {
     EXPECT_EQ(ws.close_code(), WSCloseCode::PROTOCOL_ERROR);
     EXPECT_TRUE(ws.closed());
   });
+}
+
+TEST(WebSocketClient, AHeartbeatTheServerDoesNotAnswerEndsTheWebSocket) {
+  FakeServer fake{.accept = "", .then = ""};  // reads and never answers
+  auto main_ = [&]() -> Coro<> {
+    Server server = co_await start_server(
+        [&](StreamReader r, StreamWriter w) { return fake.handle(std::move(r), std::move(w)); }, "127.0.0.1", 0);
+    ClientSession session;
+    const WSConnectOptions options{.heartbeat = 1.0};
+    ClientWebSocketResponse ws =
+        co_await session.ws_connect("http://127.0.0.1:" + std::to_string(server.port()) + "/", options);
+    const double start = get_running_loop().time();
+    EXPECT_EQ(describe(co_await wait_for(ws.receive(), kBound)), "closed");
+    EXPECT_DOUBLE_EQ(get_running_loop().time() - start, 1.5);
+    EXPECT_EQ(ws.close_code(), WSCloseCode::ABNORMAL_CLOSURE);
+    EXPECT_EQ(session.connector().statistics().acquired, 0u);  // the connection went back, closed
+    co_await session.close();
+    server.close();
+    co_await server.wait_closed();
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
 }
 
 TEST(WebSocketClient, TalksToAiohttpsServer) {

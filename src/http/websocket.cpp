@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "aio/errors.hpp"
+#include "aio/events.hpp"
 #include "aio/http/client.hpp"
 #include "aio/http/web_exceptions.hpp"
 #include "aio/http/web_request.hpp"
@@ -255,8 +256,39 @@ struct WSSession {
   }
   /// The connection is done with: closed once what is buffered is sent.
   void finish() noexcept {
+    stop_heartbeat();
     writer->close();
     owner.reset();
+  }
+
+  // --- heartbeat (aiohttp's): a ping after `heartbeat` quiet seconds; no answer
+  // within half of it closes the connection.
+  TimerHandle ping_timer, pong_timer;
+  ~WSSession() { stop_heartbeat(); }
+  void stop_heartbeat() noexcept {
+    ping_timer.cancel();
+    pong_timer.cancel();
+  }
+  /// Something came from the peer: the quiet time starts again.
+  void reset_heartbeat(const std::shared_ptr<WSSession>& self) {
+    stop_heartbeat();
+    if (!options.heartbeat || closed) return;
+    ping_timer = get_running_loop().call_later(*options.heartbeat, [w = std::weak_ptr<WSSession>(self)] {
+      if (auto s = w.lock()) s->send_heartbeat(s);
+    });
+  }
+  void send_heartbeat(const std::shared_ptr<WSSession>& self) {
+    if (closed) return;
+    writer->write(ws_frame(WSMsgType::PING, "", client));
+    pong_timer = get_running_loop().call_later(*options.heartbeat / 2, [w = std::weak_ptr<WSSession>(self)] {
+      if (auto s = w.lock()) s->pong_not_received();
+    });
+  }
+  void pong_not_received() noexcept {
+    closed = true;
+    close_code = WSCloseCode::ABNORMAL_CLOSURE;
+    exception = std::make_exception_ptr(TimeoutError("no answer to the heartbeat's ping"));
+    finish();  // a receive() that waits sees the connection end
   }
 };
 
@@ -328,6 +360,7 @@ Coro<std::optional<WSMessage>> read_message(std::shared_ptr<WSSession> s) {
       const std::size_t n = s->frames.feed(buf, msg);
       if (n != 0) {
         reader.consume(n);
+        s->reset_heartbeat(s);
         if (msg) co_return msg;
         continue;
       }
@@ -384,6 +417,7 @@ Coro<void> WebSocketResponse::prepare(Request& request) {
   s->protocol = std::move(protocol);
   s->reader.emplace(conn_->reader_);
   s->writer.emplace(conn_->writer_);
+  s->reset_heartbeat(s);
 }
 
 namespace {
@@ -627,13 +661,14 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
   }
 
   WebSocketOptions options{.timeout = o.timeout, .receive_timeout = o.receive_timeout, .autoclose = o.autoclose,
-                           .autoping = o.autoping, .max_msg_size = o.max_msg_size};
+                           .autoping = o.autoping, .heartbeat = o.heartbeat, .max_msg_size = o.max_msg_size};
   auto s = std::make_shared<WSSession>(std::move(options), true);
   auto lease = std::make_shared<detail::Lease>(std::move(resp.state()->conn));
   s->reader.emplace((*lease)->reader);
   s->writer.emplace((*lease)->writer);
   s->owner = std::move(lease);
   s->protocol = std::move(protocol);
+  s->reset_heartbeat(s);
   co_return ClientWebSocketResponse(std::move(s));
 }
 

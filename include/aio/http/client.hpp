@@ -184,6 +184,8 @@ struct WSConnectOptions {
   bool autoclose = true;
   /// Answer pings (and drop pongs) inside receive().
   bool autoping = true;
+  /// Ping after this many quiet seconds; close when no answer comes within half of it.
+  std::optional<double> heartbeat{};
   /// Sent as the Origin header when given.
   std::string_view origin{};
   PairsRef params{};

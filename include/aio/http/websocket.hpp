@@ -28,8 +28,9 @@
 // answers the peer's close frame (autoclose); a protocol violation by the peer (an
 // unmasked frame, a bad opcode, invalid UTF-8 in a text message, a message over
 // max_msg_size) closes the connection with the matching close code and comes back as
-// an ERROR message. Not built: per-message compression (permessage-deflate is never
-// negotiated, so every peer falls back to plain frames) and heartbeat pings.
+// an ERROR message. With `heartbeat`, a connection quiet for that long gets a ping,
+// and one that stays silent is closed. Not built: per-message compression
+// (permessage-deflate is never negotiated, so every peer falls back to plain frames).
 #pragma once
 
 #include <cstddef>
@@ -156,6 +157,9 @@ struct WebSocketOptions {
   bool autoclose = true;
   /// Answer pings (and drop pongs) inside receive().
   bool autoping = true;
+  /// Send a ping when nothing came for this many seconds, and close the connection
+  /// (ABNORMAL_CLOSURE, a TimeoutError) when nothing answers within half of it.
+  std::optional<double> heartbeat{};
   /// Subprotocols the server speaks, preferred first; the first one the client also
   /// offers is chosen.
   std::vector<std::string> protocols{};
