@@ -590,6 +590,28 @@ TEST(WebSocketServer, ReceiveTimesOutAndAConcurrentReceiveIsRefused) {
   EXPECT_TRUE(refused);
 }
 
+// Serves `app` (shutdown_timeout as given) on the virtual clock, opens a WebSocket to
+// /ws, and runs `client(the raw client)` as a task while the runner's cleanup() runs;
+// returns how long cleanup() took.
+template <class F>
+double time_cleanup(Application& app, double shutdown_timeout, F client) {
+  double took = -1;
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr, .shutdown_timeout = shutdown_timeout});
+    co_await runner.setup();
+    TCPSite site(runner, "127.0.0.1", 0);
+    co_await site.start();
+    RawClient c = co_await connect(site.port(), handshake("/ws"));
+    Task<> talking = create_task(client(c));
+    const double start = get_running_loop().time();
+    co_await runner.cleanup();
+    took = get_running_loop().time() - start;
+    co_await wait_for(talking, kBound);
+  };
+  aio::run(main_(), {.clock = aio::virtual_clock});
+  return took;
+}
+
 // aiohttp's recipe for a graceful shutdown with WebSockets open: the application keeps
 // them (copies share their connection) and an on_shutdown hook closes them with
 // GOING_AWAY, so cleanup() need not wait out shutdown_timeout.
@@ -608,24 +630,11 @@ TEST(WebSocketServer, AnOnShutdownHookClosesTheOpenWebSocketsWithGoingAway) {
   app.on_shutdown.push_back([](Application& a) -> Coro<void> {
     for (WebSocketResponse& ws : a[sockets_key]) co_await ws.close(WSCloseCode::GOING_AWAY, "server shutdown");
   });
-  double took = -1;
-  auto main_ = [&]() -> Coro<> {
-    AppRunner runner(app, {.access_log = nullptr, .shutdown_timeout = 30.0});
-    co_await runner.setup();
-    TCPSite site(runner, "127.0.0.1", 0);
-    co_await site.start();
-    RawClient c = co_await connect(site.port(), handshake("/ws"));
-    Task<> answer = create_task([](RawClient& client) -> Coro<> {
-      EXPECT_EQ(describe(co_await client.next()), "close 1001 server shutdown");
-      client.send(WSMsgType::CLOSE, detail::ws_close_payload(1001, ""));
-      EXPECT_EQ(describe(co_await client.next()), "closed");
-    }(c));
-    const double start = get_running_loop().time();
-    co_await runner.cleanup();
-    took = get_running_loop().time() - start;
-    co_await wait_for(answer, kBound);
-  };
-  aio::run(main_(), {.clock = aio::virtual_clock});
+  const double took = time_cleanup(app, 30.0, [](RawClient& client) -> Coro<> {
+    EXPECT_EQ(describe(co_await client.next()), "close 1001 server shutdown");
+    client.send(WSMsgType::CLOSE, detail::ws_close_payload(1001, ""));
+    EXPECT_EQ(describe(co_await client.next()), "closed");
+  });
   EXPECT_EQ(seen.log, (std::vector<std::string>{"close 1001 "}));
   EXPECT_EQ(seen.close_code, 1001);
   EXPECT_LT(took, 1.0);  // not the 30 s of shutdown_timeout
@@ -650,19 +659,9 @@ TEST(WebSocketServer, ShutdownCancelsAnOpenWebSocketAfterShutdownTimeout) {
     }
     co_return ws;
   });
-  double took = -1;
-  auto main_ = [&]() -> Coro<> {
-    AppRunner runner(app, {.access_log = nullptr, .shutdown_timeout = 5.0});
-    co_await runner.setup();
-    TCPSite site(runner, "127.0.0.1", 0);
-    co_await site.start();
-    RawClient c = co_await connect(site.port(), handshake("/ws"));
-    const double start = get_running_loop().time();
-    co_await runner.cleanup();
-    took = get_running_loop().time() - start;
-    EXPECT_EQ(describe(co_await wait_for(c.next(), kBound)), "closed");
-  };
-  aio::run(main_(), {.clock = aio::virtual_clock});
+  const double took = time_cleanup(app, 5.0, [](RawClient& client) -> Coro<> {
+    EXPECT_EQ(describe(co_await client.next()), "closed");
+  });
   EXPECT_TRUE(cancelled);
   EXPECT_EQ(code, WSCloseCode::ABNORMAL_CLOSURE);
   EXPECT_DOUBLE_EQ(took, 5.0);
