@@ -172,7 +172,8 @@ struct RequestOptions {
 static_assert(std::is_trivially_destructible_v<RequestOptions>);
 
 /// The keyword arguments of ClientSession.ws_connect (aiohttp's names). Like
-/// RequestOptions they own nothing and must live until the co_await ends.
+/// RequestOptions they own nothing and must live until the co_await ends; with g++ 12,
+/// name them first when they hold `protocols` (its braced-list bug inside co_await).
 struct WSConnectOptions {
   /// Subprotocols to offer, preferred first (Sec-WebSocket-Protocol).
   std::initializer_list<std::string_view> protocols{};
