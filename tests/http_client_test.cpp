@@ -149,6 +149,14 @@ int free_port() {
 
 // --- framing
 
+TEST(HttpClient, BasicAuthEncodesLoginAndPasswordInBase64WithItsPadding) {
+  EXPECT_EQ((BasicAuth{"", ""}.encode()), "Basic Og==");
+  EXPECT_EQ((BasicAuth{"a", ""}.encode()), "Basic YTo=");
+  EXPECT_EQ((BasicAuth{"a", "b"}.encode()), "Basic YTpi");
+  EXPECT_EQ((BasicAuth{"ab", "c"}.encode()), "Basic YWI6Yw==");
+  EXPECT_EQ((BasicAuth{"Aladdin", "open sesame"}.encode()), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");  // RFC 7617
+}
+
 TEST(HttpClient, GetWithContentLength) {
   auto main_ = []() -> Coro<> {
     Route route = [](const Req& q) -> Coro<std::string> {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "aio/errors.hpp"
+#include "http/base64.hpp"
 #include "http/client_impl.hpp"
 
 namespace aio::http {
@@ -128,33 +129,7 @@ MultiDict PairsRef::to_multidict() const {
   return d;
 }
 
-std::string BasicAuth::encode() const {
-  static const char* const tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::string in = login + ":" + password;
-  std::string out = "Basic ";
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += tbl[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += tbl[(v >> 18) & 63];
-    out += tbl[(v >> 12) & 63];
-    out += tbl[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
+std::string BasicAuth::encode() const { return "Basic " + detail::base64_encode(login + ":" + password); }
 
 // --- ResponseContent
 

@@ -18,6 +18,7 @@
 #include "aio/streams.hpp"
 #include "aio/tasks.hpp"
 #include "aio/wait.hpp"
+#include "http/base64.hpp"
 #include "http/client_impl.hpp"
 #include "http/web_server.hpp"
 
@@ -225,9 +226,7 @@ std::string ws_accept_key(std::string_view key) {
   if (EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha1(), nullptr) != 1) {
     throw RuntimeError("EVP_Digest(SHA-1) failed for Sec-WebSocket-Accept");
   }
-  std::string out(4 * ((len + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(len));
-  return out;
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 // One connection's WebSocket state, shared by the response's copies.
@@ -619,8 +618,7 @@ Coro<nlohmann::json> detail::WebSocketMethods::receive_json(std::optional<double
 Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, const WSConnectOptions& o) {
   unsigned char nonce[16];
   if (RAND_bytes(nonce, sizeof nonce) != 1) throw RuntimeError("RAND_bytes failed: no Sec-WebSocket-Key");
-  std::string key(24, '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(key.data()), nonce, sizeof nonce);
+  const std::string key = detail::base64_encode(std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce));
   std::string offered;
   for (std::string_view p : o.protocols) {
     if (!offered.empty()) offered += ", ";
