@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "aio/detail/io_wait.hpp"
 #include "aio/errors.hpp"
 #include "aio/events.hpp"
 #include "aio/http/client.hpp"
@@ -261,33 +262,47 @@ struct WSSession {
   }
 
   // --- heartbeat (aiohttp's): a ping after `heartbeat` quiet seconds; no answer
-  // within half of it closes the connection.
-  TimerHandle ping_timer, pong_timer;
+  // within half of it closes the connection. One timer at a time: a frame only notes
+  // its time, and the timer, when it fires, looks at that time and sets itself again.
+  TimerHandle heartbeat_timer;
+  double last_seen = 0;   // loop time of the last frame from the peer
+  double ping_sent = -1;  // loop time of the ping not answered yet, or -1
   ~WSSession() { stop_heartbeat(); }
-  void stop_heartbeat() noexcept {
-    ping_timer.cancel();
-    pong_timer.cancel();
+  void stop_heartbeat() noexcept { heartbeat_timer.cancel(); }
+  /// At the handshake: the quiet time starts.
+  void start_heartbeat(const std::shared_ptr<WSSession>& self) {
+    if (!options.heartbeat) return;
+    last_seen = get_running_loop().time();
+    arm_heartbeat(self, last_seen + *options.heartbeat);
   }
-  /// Something came from the peer: the quiet time starts again.
-  void reset_heartbeat(const std::shared_ptr<WSSession>& self) {
-    stop_heartbeat();
-    if (!options.heartbeat || closed) return;
-    ping_timer = get_running_loop().call_later(*options.heartbeat, [w = std::weak_ptr<WSSession>(self)] {
-      if (auto s = w.lock()) s->send_heartbeat(s);
+  /// A frame came from the peer.
+  void saw_frame() {
+    if (options.heartbeat) last_seen = get_running_loop().time();
+  }
+  void arm_heartbeat(const std::shared_ptr<WSSession>& self, double when) {
+    heartbeat_timer = get_running_loop().call_at(when, [w = std::weak_ptr<WSSession>(self)] {
+      if (auto s = w.lock()) s->on_heartbeat(s);
     });
   }
-  void send_heartbeat(const std::shared_ptr<WSSession>& self) {
+  void on_heartbeat(const std::shared_ptr<WSSession>& self) {
     if (closed) return;
+    const double beat = *options.heartbeat;
+    if (ping_sent >= 0 && last_seen < ping_sent) {  // half a beat, and no answer
+      closed = true;
+      close_code = WSCloseCode::ABNORMAL_CLOSURE;
+      exception = std::make_exception_ptr(TimeoutError("no answer to the heartbeat's ping"));
+      finish();  // a receive() that waits sees the connection end
+      return;
+    }
+    ping_sent = -1;
+    const double now = get_running_loop().time();
+    if (now < last_seen + beat) {  // not quiet for a whole beat yet
+      arm_heartbeat(self, last_seen + beat);
+      return;
+    }
     writer->write(ws_frame(WSMsgType::PING, "", client));
-    pong_timer = get_running_loop().call_later(*options.heartbeat / 2, [w = std::weak_ptr<WSSession>(self)] {
-      if (auto s = w.lock()) s->pong_not_received();
-    });
-  }
-  void pong_not_received() noexcept {
-    closed = true;
-    close_code = WSCloseCode::ABNORMAL_CLOSURE;
-    exception = std::make_exception_ptr(TimeoutError("no answer to the heartbeat's ping"));
-    finish();  // a receive() that waits sees the connection end
+    ping_sent = now;
+    arm_heartbeat(self, now + beat / 2);
   }
 };
 
@@ -312,24 +327,28 @@ std::vector<std::string> header_tokens(std::string_view value) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+// Whether a header's value is exactly the one token `want`, in any case.
+bool only_token(std::optional<std::string_view> value, std::string_view want) {
+  const std::vector<std::string> tokens = header_tokens(value.value_or(""));
+  return tokens.size() == 1 && ascii_iequals(tokens[0], want);
+}
+
+// Whether a header's tokens include `want`, in any case.
+bool has_token(std::optional<std::string_view> value, std::string_view want) {
+  for (const std::string& t : header_tokens(value.value_or(""))) {
+    if (ascii_iequals(t, want)) return true;
   }
-  return out;
+  return false;
 }
 
 // Why `request` is not a WebSocket handshake we take ("" when it is one), as aiohttp
 // words it; `protocol` gets the subprotocol chosen.
 std::string handshake_error(const Request& request, const WebSocketOptions& options, std::string& protocol) {
-  const std::string upgrade = lower(request.header("Upgrade").value_or(""));
-  if (header_tokens(upgrade) != std::vector<std::string>{"websocket"}) {
+  if (!only_token(request.header("Upgrade"), "websocket")) {
     return "No WebSocket UPGRADE hdr: " + std::string(request.header("Upgrade").value_or("")) +
            "\n Can \"Upgrade\" only to \"WebSocket\".";
   }
-  const std::string connection = lower(request.header("Connection").value_or(""));
-  if (connection.find("upgrade") == std::string::npos) {
+  if (!has_token(request.header("Connection"), "upgrade")) {
     return "No CONNECTION upgrade hdr: " + std::string(request.header("Connection").value_or(""));
   }
   const std::string_view version = request.header("Sec-WebSocket-Version").value_or("");
@@ -359,7 +378,7 @@ Coro<std::optional<WSMessage>> read_message(std::shared_ptr<WSSession> s) {
       const std::size_t n = s->frames.feed(buf, msg);
       if (n != 0) {
         reader.consume(n);
-        s->reset_heartbeat(s);
+        s->saw_frame();
         if (msg) co_return msg;
         continue;
       }
@@ -376,14 +395,6 @@ Coro<std::optional<int>> peer_close_code(std::shared_ptr<WSSession> s) {
     if (msg->type == WSMsgType::CLOSE) co_return msg->code;
   }
 }
-
-struct WaitingFlag {
-  explicit WaitingFlag(bool& f) : flag(f) { flag = true; }
-  WaitingFlag(const WaitingFlag&) = delete;
-  WaitingFlag& operator=(const WaitingFlag&) = delete;
-  ~WaitingFlag() { flag = false; }
-  bool& flag;
-};
 
 }  // namespace
 
@@ -416,7 +427,7 @@ Coro<void> WebSocketResponse::prepare(Request& request) {
   s->protocol = std::move(protocol);
   s->reader.emplace(conn_->reader_);
   s->writer.emplace(conn_->writer_);
-  s->reset_heartbeat(s);
+  s->start_heartbeat(s);
 }
 
 namespace {
@@ -508,7 +519,7 @@ Coro<WSMessage> detail::WebSocketMethods::receive(std::optional<double> timeout)
     std::exception_ptr failed;
     int fail_code = WSCloseCode::ABNORMAL_CLOSURE;
     {
-      WaitingFlag waiting(s->waiting);
+      aio::detail::BusyFlag waiting(s->waiting);
       const std::optional<double> limit = timeout ? timeout : s->options.receive_timeout;
       try {
         if (limit) {
@@ -643,10 +654,8 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
     throw WSServerHandshakeError(status, why, std::move(where), std::move(fields));
   };
   if (resp.status() != 101) refuse("Invalid response status");
-  const std::vector<std::string> upgrade = header_tokens(lower(resp.header("Upgrade").value_or("")));
-  if (upgrade != std::vector<std::string>{"websocket"}) refuse("Invalid upgrade header");
-  const std::vector<std::string> connection = header_tokens(lower(resp.header("Connection").value_or("")));
-  if (connection != std::vector<std::string>{"upgrade"}) refuse("Invalid connection header");
+  if (!only_token(resp.header("Upgrade"), "websocket")) refuse("Invalid upgrade header");
+  if (!only_token(resp.header("Connection"), "upgrade")) refuse("Invalid connection header");
   if (resp.header("Sec-WebSocket-Accept").value_or("") != detail::ws_accept_key(key)) refuse("Invalid challenge response");
   std::string protocol;
   if (o.protocols.size() != 0) {
@@ -666,7 +675,7 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
   s->writer.emplace((*lease)->writer);
   s->owner = std::move(lease);
   s->protocol = std::move(protocol);
-  s->reset_heartbeat(s);
+  s->start_heartbeat(s);
   co_return ClientWebSocketResponse(std::move(s));
 }
 
