@@ -207,7 +207,8 @@ TEST(HttpClientNginx, HttpsVerifiesWithTheCaAndRejectsWithout) {
 }
 
 // aio's own server over TLS (TCPSite with an SSLContext), answered to our client
-// with the CA and to curl, a real peer, with --cacert; without the CA both refuse.
+// with the CA (a POST, and a byte range of a file) and to curl, a real peer, with
+// --cacert; without the CA both refuse.
 TEST(HttpServerTls, ServesOverTlsToOurClientAndToCurl) {
   char tmpl[] = "/tmp/aio-https-server-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -216,6 +217,9 @@ TEST(HttpServerTls, ServesOverTlsToOurClientAndToCurl) {
     std::ofstream(dir + "/make.sh") << kMakeCertificates;
   }
   ASSERT_EQ(std::system(("cd " + dir + " && sh make.sh >/dev/null 2>&1").c_str()), 0);
+  std::string file_data;
+  for (int i = 0; i < 300000; ++i) file_data += static_cast<char>('a' + (i * 11) % 26);
+  std::ofstream(dir + "/data.bin") << file_data;
   auto main_ = [&]() -> Coro<> {
     SSLContext server_ctx(PROTOCOL_TLS_SERVER);
     server_ctx.load_cert_chain(dir + "/server.pem", dir + "/server.key");
@@ -224,6 +228,7 @@ TEST(HttpServerTls, ServesOverTlsToOurClientAndToCurl) {
       const std::string body = co_await r.text();
       co_return web::Response({.text = "got " + body + " over " + (r.secure() ? "https" : "http")});
     });
+    app.add_get("/file", [&](web::Request&) -> Coro<web::StreamResponse> { co_return web::FileResponse(dir + "/data.bin"); });
     web::AppRunner runner(app, {.access_log = nullptr});
     co_await runner.setup();
     web::TCPSite site(runner, "127.0.0.1", 0, server_ctx);
@@ -238,6 +243,15 @@ TEST(HttpServerTls, ServesOverTlsToOurClientAndToCurl) {
         EXPECT_EQ(co_await r.text(), "got abc over https");
       }
       EXPECT_EQ(session.connector().statistics().connections_made, 1u);  // kept alive over TLS
+      // A file over TLS is read and written in chunks (no sendfile): a range that
+      // crosses a chunk's end comes from its offset.
+      const std::string file_url = "https://localhost:" + std::to_string(site.port()) + "/file";
+      const CIMultiDict range{{"Range", "bytes=1000-270999"}};
+      ClientResponse part = co_await wait_for(session.get(file_url, {.headers = range, .ssl = ca}), kBound);
+      EXPECT_EQ(part.status(), 206);
+      EXPECT_EQ(part.header("Content-Range").value_or(""), "bytes 1000-270999/300000");
+      const std::string got = co_await part.text();
+      EXPECT_TRUE(got == file_data.substr(1000, 270000)) << got.size();
       try {
         (void)co_await wait_for(session.post(url, {.data = "x"}), kBound);
         ADD_FAILURE() << "our test CA was trusted by default";

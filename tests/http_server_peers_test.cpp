@@ -1,7 +1,11 @@
 // The HTTP server against real clients on 127.0.0.1: curl (keep-alive over two URLs,
-// chunked upload, 100-continue, HTTP/1.0, gzip) and wrk (a short bounded load). The
+// chunked upload, 100-continue, HTTP/1.0, gzip, a byte range and a resumed download of
+// a file) and wrk (a short bounded load). The
 // clients run as subprocesses while the server serves on the same loop; every wait is
 // bounded by a timeout only a hang reaches.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -98,6 +102,40 @@ TEST(HttpServerPeers, CurlHttp10AndCompressed) {
     EXPECT_EQ(b.out, std::string(20000, 'a'));
     EXPECT_NE(b.err.find("Content-Encoding: gzip"), std::string::npos) << b.err;
   });
+}
+
+TEST(HttpServerPeers, CurlRangeAndResumedDownload) {
+  char dir_template[] = "/tmp/aio_http_range_XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  std::string data;
+  for (int i = 0; i < 300000; ++i) data += static_cast<char>('A' + (i * 7) % 26);
+  std::ofstream(dir + "/www.bin") << data;
+  std::ofstream(dir + "/part.bin") << data.substr(0, 123457);  // a download cut short
+  Application app;
+  app.add_get("/file", [&](Request&) -> Coro<StreamResponse> { co_return FileResponse(dir + "/www.bin"); });
+  auto main_ = [&]() -> Coro<> {
+    AppRunner runner(app, {.access_log = nullptr});
+    co_await runner.setup();
+    TCPSite site(runner, "127.0.0.1", 0);
+    co_await site.start();
+    const std::string url = "http://127.0.0.1:" + std::to_string(site.port()) + "/file";
+    std::vector<std::string> range_args{"-sS", "-D", "/dev/stderr", "-r", "1000-1999", url};
+    ToolRun a = co_await run_tool("curl", range_args);
+    EXPECT_EQ(a.status, 0) << a.err;
+    EXPECT_TRUE(a.out == data.substr(1000, 1000)) << a.out.size();
+    EXPECT_NE(a.err.find("HTTP/1.1 206 Partial Content"), std::string::npos) << a.err;
+    EXPECT_NE(a.err.find("Content-Range: bytes 1000-1999/300000"), std::string::npos) << a.err;
+    // curl -C - asks for the rest of what the file already holds, and appends it.
+    std::vector<std::string> resume_args{"-sS", "-C", "-", "-o", dir + "/part.bin", url};
+    ToolRun b = co_await run_tool("curl", resume_args);
+    EXPECT_EQ(b.status, 0) << b.err;
+    std::stringstream got;
+    got << std::ifstream(dir + "/part.bin").rdbuf();
+    EXPECT_TRUE(got.str() == data) << got.str().size();
+    co_await runner.cleanup();
+  };
+  aio::run(main_());
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST(HttpServerPeers, WrkShortLoadAllOkAndStillServing) {

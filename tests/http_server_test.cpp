@@ -816,6 +816,140 @@ TEST(HttpServer, StaticFilesWithTraversalRejected) {
   });
 }
 
+TEST(HttpServer, FileRangesAndPreconditions) {
+  TempDir root;
+  std::string data;
+  for (int i = 0; i < 1000; ++i) data += static_cast<char>('a' + i % 26);
+  root.write("f.txt", data);
+  root.write("empty.txt", "");
+  Application app;
+  app.add_get("/f", [&](Request&) -> Coro<StreamResponse> { co_return FileResponse(root.path + "/f.txt"); });
+  app.add_get("/empty", [&](Request&) -> Coro<StreamResponse> { co_return FileResponse(root.path + "/empty.txt"); });
+  app.add_post("/f", [&](Request&) -> Coro<StreamResponse> { co_return FileResponse(root.path + "/f.txt"); });
+  serve(app, [&](TestServer& s) -> Coro<> {
+    RawResponse whole = co_await s.request(get("/f"));
+    EXPECT_EQ(whole.status, 200);
+    EXPECT_EQ(whole.body, data);
+    EXPECT_EQ(whole.headers.get("Accept-Ranges", ""), "bytes");
+    const std::string etag(whole.headers.get("ETag", ""));
+    const std::string modified(whole.headers.get("Last-Modified", ""));
+    struct stat st {};
+    CO_ASSERT_TRUE(::stat((root.path + "/f.txt").c_str(), &st) == 0);
+    char want[64];
+    std::snprintf(want, sizeof want, "\"%llx-%llx\"",
+                  static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<unsigned long long>(st.st_mtim.tv_nsec),
+                  static_cast<unsigned long long>(st.st_size));
+    EXPECT_EQ(etag, want);
+
+    // One range, in each form; the end past the file is clamped.
+    const auto range = [&](std::string spec, std::string extra = "") -> Coro<RawResponse> {
+      co_return co_await s.request(get("/f", "Range: " + spec + "\r\n" + extra));
+    };
+    RawResponse a = co_await range("bytes=10-19");
+    EXPECT_EQ(a.status, 206);
+    EXPECT_EQ(a.reason, "Partial Content");
+    EXPECT_EQ(a.body, data.substr(10, 10));
+    EXPECT_EQ(a.headers.get("Content-Range", ""), "bytes 10-19/1000");
+    EXPECT_EQ(a.headers.get("Content-Length", ""), "10");
+    EXPECT_EQ(a.headers.get("ETag", ""), etag);
+    RawResponse b = co_await range("bytes=990-");
+    EXPECT_EQ(b.status, 206);
+    EXPECT_EQ(b.body, data.substr(990));
+    EXPECT_EQ(b.headers.get("Content-Range", ""), "bytes 990-999/1000");
+    RawResponse c = co_await range("bytes=-5");
+    EXPECT_EQ(c.body, data.substr(995));
+    EXPECT_EQ(c.headers.get("Content-Range", ""), "bytes 995-999/1000");
+    RawResponse d = co_await range("bytes=-5000");
+    EXPECT_EQ(d.status, 206);
+    EXPECT_EQ(d.body, data);
+    RawResponse e = co_await range("bytes=900-5000");
+    EXPECT_EQ(e.body, data.substr(900));
+    EXPECT_EQ(e.headers.get("Content-Range", ""), "bytes 900-999/1000");
+    RawResponse f = co_await range("bytes=999-999");
+    EXPECT_EQ(f.body, "l");  // 999 % 26 == 11
+    RawResponse g = co_await range("bytes=998-99999999999999999999999");  // past 64 bits
+    EXPECT_EQ(g.status, 206);
+    EXPECT_EQ(g.body, data.substr(998));
+    EXPECT_EQ((co_await range("bytes=-99999999999999999999999")).body, data);
+    RawResponse spaced = co_await range("Bytes = 1-2");
+    EXPECT_EQ(spaced.status, 206);
+    EXPECT_EQ(spaced.body, data.substr(1, 2));
+
+    // Unsatisfiable or malformed: 416 with the size, and no body.
+    for (const char* bad : {"bytes=1000-", "bytes=20-10", "bytes=-0", "bytes=abc", "bytes=-", "bytes=5", "bytes=99999999999999999999999-"}) {
+      RawResponse t = co_await range(bad);
+      EXPECT_EQ(t.status, 416) << bad;
+      EXPECT_EQ(t.headers.get("Content-Range", ""), "bytes */1000") << bad;
+      EXPECT_EQ(t.body, "") << bad;
+    }
+    EXPECT_EQ((co_await s.request(get("/empty", "Range: bytes=0-\r\n"))).status, 416);
+    // Several ranges, or another unit: the whole file.
+    for (const char* ignored : {"bytes=0-1,5-6", "items=0-1"}) {
+      RawResponse t = co_await range(ignored);
+      EXPECT_EQ(t.status, 200) << ignored;
+      EXPECT_EQ(t.body, data) << ignored;
+    }
+    // If-Range: the range applies while the tag or the date still holds.
+    EXPECT_EQ((co_await range("bytes=0-3", "If-Range: " + etag + "\r\n")).status, 206);
+    EXPECT_EQ((co_await range("bytes=0-3", "If-Range: " + modified + "\r\n")).status, 206);
+    RawResponse stale = co_await range("bytes=0-3", "If-Range: \"other\"\r\n");
+    EXPECT_EQ(stale.status, 200);
+    EXPECT_EQ(stale.body, data);
+    EXPECT_EQ((co_await range("bytes=0-3", "If-Range: W/" + etag + "\r\n")).status, 200);
+    EXPECT_EQ((co_await range("bytes=0-3", "If-Range: Mon, 01 Jan 2001 00:00:00 GMT\r\n")).status, 200);
+    // HEAD: the range's head, no body.
+    RawResponse h = co_await s.request("HEAD /f HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n", "HEAD");
+    EXPECT_EQ(h.status, 200);
+    EXPECT_EQ(h.headers.get("Content-Length", ""), "1000");
+    EXPECT_EQ(h.body, "");
+
+    // If-None-Match (weak comparison) and If-Modified-Since: 304 with the tag.
+    const std::vector<std::string> matching{etag, "W/" + etag, "\"x\", " + etag, "*"};
+    for (const std::string& inm : matching) {
+      RawResponse t = co_await s.request(get("/f", "If-None-Match: " + inm + "\r\n"));
+      EXPECT_EQ(t.status, 304) << inm;
+      EXPECT_EQ(t.headers.get("ETag", ""), etag);
+      EXPECT_EQ(t.body, "");
+    }
+    RawResponse changed = co_await s.request(get("/f", "If-None-Match: \"x\"\r\nIf-Modified-Since: " + modified + "\r\n"));
+    EXPECT_EQ(changed.status, 200) << "If-None-Match decides, not the date";
+    EXPECT_EQ(changed.body, data);
+    // If-Match (strong) and If-Unmodified-Since: 412 when they fail.
+    EXPECT_EQ((co_await s.request(get("/f", "If-Match: " + etag + "\r\n"))).status, 200);
+    EXPECT_EQ((co_await s.request(get("/f", "If-Match: *\r\n"))).status, 200);
+    const std::vector<std::string> failing{"\"x\"", "W/" + etag};
+    for (const std::string& im : failing) {
+      RawResponse t = co_await s.request(get("/f", "If-Match: " + im + "\r\n"));
+      EXPECT_EQ(t.status, 412) << im;
+      EXPECT_EQ(t.body, "");
+    }
+    EXPECT_EQ((co_await s.request(get("/f", "If-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n"))).status, 412);
+    EXPECT_EQ((co_await s.request(get("/f", "If-Unmodified-Since: " + modified + "\r\n"))).status, 200);
+    EXPECT_EQ((co_await s.request(get("/f", "If-Unmodified-Since: not a date\r\n"))).status, 200);
+    EXPECT_EQ((co_await s.request(get("/f", "If-Match: " + etag + "\r\nIf-Unmodified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n"))).status,
+              200)
+        << "If-Match decides, not the date";
+    // Another method: a matching If-None-Match fails with 412; Range is ignored.
+    const std::string post = "POST /f HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n";
+    EXPECT_EQ((co_await s.request(post + "If-None-Match: " + etag + "\r\n\r\n")).status, 412);
+    RawResponse pr = co_await s.request(post + "Range: bytes=0-1\r\n\r\n");
+    EXPECT_EQ(pr.status, 200);
+    EXPECT_EQ(pr.body, data);
+
+    // Ranges on one keep-alive connection, sent with sendfile from their offsets.
+    auto [kr, kw] = co_await s.connect();
+    kw.write(get("/f", "Range: bytes=500-509\r\n") + get("/f", "Range: bytes=-3\r\n") + get("/f"));
+    auto k1 = co_await wait_for(read_response(kr), kBound);
+    auto k2 = co_await wait_for(read_response(kr), kBound);
+    auto k3 = co_await wait_for(read_response(kr), kBound);
+    CO_ASSERT_TRUE(k1 && k2 && k3);
+    EXPECT_EQ(k1->body, data.substr(500, 10));
+    EXPECT_EQ(k2->body, data.substr(997));
+    EXPECT_EQ(k3->body, data);
+    kw.close();
+  });
+}
+
 // --- streamed responses
 
 TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {

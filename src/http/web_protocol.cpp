@@ -87,6 +87,83 @@ std::string_view coding_name(ContentCoding c) noexcept {
   return c == ContentCoding::gzip ? "gzip" : c == ContentCoding::deflate ? "deflate" : "identity";
 }
 
+// --- conditional and range requests of a file (RFC 9110 sections 13 and 14)
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether an If-Match / If-None-Match list ("*" or entity tags, comma-separated)
+// names `etag` (quoted). The strong comparison skips weak tags (If-Match); the weak
+// one (If-None-Match) compares the opaque tags alone.
+bool etag_listed(std::string_view list, std::string_view etag, bool weak) noexcept {
+  if (trim_ows(list) == "*") return true;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view tag = trim_ows(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    const bool is_weak = tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';
+    if (is_weak) {
+      if (!weak) continue;
+      tag.remove_prefix(2);
+    }
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+// Digits alone; a number past 64 bits saturates (it is past any file's end).
+std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
+  std::uint64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ptr != s.data() + s.size()) return std::nullopt;
+  if (r.ec == std::errc::result_out_of_range) return UINT64_MAX;
+  if (r.ec != std::errc()) return std::nullopt;
+  return v;
+}
+
+// What a Range header asks of a file of `size` bytes.
+struct FileRange {
+  enum class Kind { whole, part, unsatisfiable } kind = Kind::whole;
+  std::uint64_t start = 0;
+  std::uint64_t count = 0;
+};
+
+// One byte range ("bytes=A-B", "bytes=A-", "bytes=-N") gives a part; a malformed or
+// unsatisfiable one 416, as aiohttp. A unit other than bytes, or several ranges,
+// is ignored (RFC 9110 section 14.2 lets a server send the whole file instead).
+FileRange file_range(std::string_view header, std::uint64_t size) noexcept {
+  FileRange r;
+  r.count = size;
+  header = trim_ows(header);
+  const std::size_t eq = header.find('=');
+  if (eq == std::string_view::npos || !ascii_iequals(trim_ows(header.substr(0, eq)), "bytes")) return r;
+  const std::string_view spec = trim_ows(header.substr(eq + 1));
+  if (spec.find(',') != std::string_view::npos) return r;
+  r.kind = FileRange::Kind::unsatisfiable;
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return r;
+  const std::string_view first = trim_ows(spec.substr(0, dash));
+  const std::string_view last = trim_ows(spec.substr(dash + 1));
+  if (first.empty()) {  // the last N bytes
+    const auto n = parse_decimal(last);
+    if (!n || *n == 0 || size == 0) return r;
+    r.count = std::min(*n, size);
+    r.start = size - r.count;
+  } else {
+    const auto a = parse_decimal(first);
+    const auto b = last.empty() ? std::optional<std::uint64_t>(size - (size != 0)) : parse_decimal(last);
+    if (!a || !b || *a > *b || *a >= size) return r;
+    r.start = *a;
+    r.count = std::min(*b, size - 1) - *a + 1;
+  }
+  r.kind = FileRange::Kind::part;
+  return r;
+}
+
 }  // namespace
 
 namespace detail {
@@ -413,29 +490,97 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     ~Closer() { ::close(fd); }
   } closer{fd};
   const std::time_t mtime = st.st_mtime;
-  if (auto ims = head_.header("If-Modified-Since")) {
-    if (auto when = parse_cookie_date(*ims); when && static_cast<double>(mtime) <= *when) {
-      StreamResponse nm(304);
-      nm.headers_.set("Last-Modified", http_date(mtime));
-      build_head(nm, std::nullopt, false);
-      writer_.write(out_);
-      r.status_ = 304;
-      co_return;
-    }
-  }
-  r.headers_.set("Last-Modified", http_date(mtime));
-  if (r.content_type_.empty() && !r.headers_.contains("Content-Type")) r.content_type_ = guess_content_type(r.body_);
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  build_head(r, size, false);
+  // aiohttp's entity tag: the modification time in nanoseconds and the size, in hex.
+  std::string etag = "\"";
+  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+  etag += '-';
+  append_hex(etag, size);
+  etag += '"';
+  const std::string last_modified = http_date(mtime);
+  // The preconditions in RFC 9110's order (section 13.2.2), as aiohttp's FileResponse:
+  // If-Match, else If-Unmodified-Since, fails with 412; If-None-Match, else
+  // If-Modified-Since, answers 304.
+  const auto if_match = head_.header("If-Match");
+  const auto if_none_match = head_.header("If-None-Match");
+  const auto not_after = [&](std::string_view date) {
+    const auto when = parse_cookie_date(date);
+    return when && static_cast<double>(mtime) <= *when;
+  };
+  bool failed = if_match ? !etag_listed(*if_match, etag, false) : false;
+  if (!if_match) {
+    if (auto ius = head_.header("If-Unmodified-Since"); ius && parse_cookie_date(*ius)) failed = !not_after(*ius);
+  }
+  const bool get_or_head = head_.method == "GET" || head_.method == "HEAD";
+  bool unchanged = if_none_match ? etag_listed(*if_none_match, etag, true) : false;
+  if (!if_none_match && get_or_head) {
+    if (auto ims = head_.header("If-Modified-Since")) unchanged = not_after(*ims);
+  }
+  if (unchanged && !get_or_head) failed = true;  // 412 for another method (section 13.1.2)
+  if (failed) {
+    StreamResponse pf(412);
+    build_head(pf, 0, false);
+    writer_.write(out_);
+    r.status_ = 412;
+    co_return;
+  }
+  if (unchanged) {
+    StreamResponse nm(304);
+    nm.headers_.set("ETag", etag);
+    nm.headers_.set("Last-Modified", last_modified);
+    build_head(nm, std::nullopt, false);
+    writer_.write(out_);
+    r.status_ = 304;
+    co_return;
+  }
+  // Range (of a GET), when If-Range (an entity tag, compared strongly, or a date)
+  // still holds.
+  FileRange part;
+  part.count = size;
+  if (auto range = head_.header("Range"); range && head_.method == "GET") {
+    bool current = true;
+    if (auto if_range = head_.header("If-Range")) {
+      const std::string_view v = trim_ows(*if_range);
+      current = v.starts_with('"') || v.starts_with("W/") ? v == etag : not_after(v);
+    }
+    if (current) part = file_range(*range, size);
+  }
+  if (part.kind == FileRange::Kind::unsatisfiable) {
+    StreamResponse rn(416);
+    std::string content_range = "bytes */";
+    append_uint(content_range, size);
+    rn.headers_.set("Content-Range", content_range);
+    build_head(rn, 0, false);
+    writer_.write(out_);
+    r.status_ = 416;
+    co_return;
+  }
+  r.headers_.set("ETag", etag);
+  r.headers_.set("Last-Modified", last_modified);
+  r.headers_.set("Accept-Ranges", "bytes");
+  if (part.kind == FileRange::Kind::part) {
+    r.status_ = 206;
+    std::string content_range = "bytes ";
+    append_uint(content_range, part.start);
+    content_range += '-';
+    append_uint(content_range, part.start + part.count - 1);
+    content_range += '/';
+    append_uint(content_range, size);
+    r.headers_.set("Content-Range", content_range);
+  }
+  if (r.content_type_.empty() && !r.headers_.contains("Content-Type")) r.content_type_ = guess_content_type(r.body_);
+  build_head(r, part.count, false);
   writer_.write(out_);
-  if (head_.method == "HEAD" || size == 0) co_return;
+  if (head_.method == "HEAD" || part.count == 0) co_return;
   if (tls_) {
     std::string chunk(std::min<std::size_t>(std::max<std::uint32_t>(r.file_chunk_size_, 4096), 1 << 20), '\0');
-    std::uint64_t left = size;
+    std::uint64_t offset = part.start;
+    std::uint64_t left = part.count;
     while (left > 0) {
-      const ssize_t n = ::read(fd, chunk.data(), std::min<std::uint64_t>(left, chunk.size()));
+      const ssize_t n = ::pread(fd, chunk.data(), std::min<std::uint64_t>(left, chunk.size()), static_cast<off_t>(offset));
       if (n <= 0) break;
       writer_.write(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+      offset += static_cast<std::uint64_t>(n);
       left -= static_cast<std::uint64_t>(n);
       sent_body_ += static_cast<std::uint64_t>(n);
       co_await writer_.drain();
@@ -459,9 +604,10 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
       s.detach();
     }
   } giveback{sock};
-  const std::size_t sent = co_await loop.sock_sendfile(sock, fd, 0, static_cast<std::size_t>(size));
+  const std::size_t sent =
+      co_await loop.sock_sendfile(sock, fd, static_cast<std::size_t>(part.start), static_cast<std::size_t>(part.count));
   sent_body_ += sent;
-  if (sent < size) keep_alive_ = false;  // the file shrank: the length we sent is wrong
+  if (sent < part.count) keep_alive_ = false;  // the file shrank: the length we sent is wrong
 }
 
 Coro<void> WebConnection::run() {

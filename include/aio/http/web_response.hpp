@@ -186,9 +186,15 @@ Response json_response(const nlohmann::json& data, int status = 200, std::string
                        Headers headers = {}, std::string_view content_type = "application/json");
 
 /// aiohttp's FileResponse: the file at `path`, sent with sendfile(2) (read and written
-/// over TLS); Content-Type from its extension, Last-Modified, and 304 Not Modified for
-/// an If-Modified-Since at or after it. A missing file answers 404, a directory or an
-/// unreadable file 403.
+/// over TLS); Content-Type from its extension, Last-Modified, ETag (the modification
+/// time in nanoseconds and the size, in hex, as aiohttp) and Accept-Ranges: bytes.
+/// Conditional requests as RFC 9110 and aiohttp: If-None-Match, else If-Modified-Since,
+/// answers 304 Not Modified; If-Match, else If-Unmodified-Since, 412 Precondition
+/// Failed. A GET with one byte range (`bytes=A-B`, `bytes=A-`, `bytes=-N`), if If-Range
+/// still holds, answers 206 Partial Content with Content-Range; an unsatisfiable or
+/// malformed one 416 with `Content-Range: bytes */SIZE`; several ranges, or another
+/// unit, get the whole file. A missing file answers 404, a directory or an unreadable
+/// file 403.
 class FileResponse : public StreamResponse {
  public:
   explicit FileResponse(std::string path, std::size_t chunk_size = 256 * 1024, int status = 200,
