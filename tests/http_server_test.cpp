@@ -950,6 +950,57 @@ TEST(HttpServer, FileRangesAndPreconditions) {
   });
 }
 
+TEST(HttpServer, FilePrecompressedSiblings) {
+  TempDir root;
+  const std::string page(5000, 'p');
+  ZLibCompressor gz("gzip");
+  const std::string page_gz = gz.compress(page) + gz.flush(ZLibCompressor::Flush::finish);
+  root.write("page.html", page);
+  root.write("page.html.gz", page_gz);
+  root.write("page.html.br", "not really brotli");  // served as bytes: the server does not decode
+  root.write("only.txt.gz", page_gz);               // no uncompressed original
+  root.write("secret.gz", "outside");
+  root.write("linked.txt", "plain");
+  ::symlink((root.path + "/secret.gz").c_str(), (root.path + "/linked.txt.gz").c_str());
+  Application app;
+  app.add_get("/{name}", [&](Request& r) -> Coro<StreamResponse> {
+    co_return FileResponse(root.path + "/" + r.match_info()["name"]);
+  });
+  serve(app, [&](TestServer& s) -> Coro<> {
+    RawResponse a = co_await s.request(get("/page.html", "Accept-Encoding: gzip, deflate\r\n"));
+    EXPECT_EQ(a.status, 200);
+    EXPECT_EQ(a.headers.get("Content-Encoding", ""), "gzip");
+    EXPECT_EQ(a.headers.get("Vary", ""), "Accept-Encoding");
+    EXPECT_EQ(a.headers.get("Content-Type", ""), "text/html");
+    EXPECT_EQ(a.headers.get("Content-Length", ""), std::to_string(page_gz.size()));
+    ZLibDecompressor d("gzip");
+    EXPECT_EQ(d.decompress(a.body), page);
+    RawResponse plain = co_await s.request(get("/page.html"));
+    EXPECT_FALSE(plain.headers.contains("Content-Encoding"));
+    EXPECT_EQ(plain.body, page);
+    EXPECT_NE(plain.headers.get("ETag", ""), a.headers.get("ETag", "")) << "each variant has its own tag";
+    RawResponse br = co_await s.request(get("/page.html", "Accept-Encoding: gzip, br\r\n"));
+    EXPECT_EQ(br.headers.get("Content-Encoding", ""), "br");
+    EXPECT_EQ(br.body, "not really brotli");
+    RawResponse refused = co_await s.request(get("/page.html", "Accept-Encoding: br;q=0, GZIP;q=0.000, deflate\r\n"));
+    EXPECT_FALSE(refused.headers.contains("Content-Encoding"));
+    EXPECT_EQ(refused.body, page);
+    RawResponse weighted = co_await s.request(get("/page.html", "Accept-Encoding: gzip;q=0.5\r\n"));
+    EXPECT_EQ(weighted.headers.get("Content-Encoding", ""), "gzip");
+    RawResponse part = co_await s.request(get("/page.html", "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n"));
+    EXPECT_EQ(part.status, 206);
+    EXPECT_EQ(part.body, page_gz.substr(0, 10)) << "a range of the compressed bytes";
+    RawResponse only = co_await s.request(get("/only.txt", "Accept-Encoding: gzip\r\n"));
+    EXPECT_EQ(only.status, 200);
+    EXPECT_EQ(only.headers.get("Content-Type", ""), "text/plain");
+    EXPECT_EQ(only.body, page_gz);
+    EXPECT_EQ((co_await s.request(get("/only.txt"))).status, 404);
+    RawResponse linked = co_await s.request(get("/linked.txt", "Accept-Encoding: gzip\r\n"));
+    EXPECT_FALSE(linked.headers.contains("Content-Encoding")) << "a symlinked sibling is not followed";
+    EXPECT_EQ(linked.body, "plain");
+  });
+}
+
 // --- streamed responses
 
 TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {

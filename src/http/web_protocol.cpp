@@ -20,6 +20,7 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "aio/errors.hpp"
 #include "aio/http/compression.hpp"
@@ -93,6 +94,25 @@ std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+// Whether Accept-Encoding names `coding` with a q-value above 0.
+bool accepts_coding(const MessageHead& head, std::string_view coding) {
+  auto ae = head.header("Accept-Encoding");
+  if (!ae) return false;
+  std::string_view list = *ae;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    const std::size_t semi = item.find(';');
+    if (!ascii_iequals(trim_ows(item.substr(0, semi)), coding)) continue;
+    if (semi == std::string_view::npos) return true;
+    const std::string_view param = trim_ows(item.substr(semi + 1));
+    if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') return true;
+    return param.substr(2).find_first_not_of("0.") != std::string_view::npos;
+  }
+  return false;
 }
 
 // Whether an If-Match / If-None-Match list ("*" or entity tags, comma-separated)
@@ -471,7 +491,24 @@ Coro<void> WebConnection::write_eof(StreamResponse& r) {
 
 Coro<void> WebConnection::send_file(StreamResponse& r) {
   flush_batch();
-  const int fd = ::open(r.body_.c_str(), O_RDONLY | O_CLOEXEC);
+  // A pre-compressed sibling (PATH.br, PATH.gz) that the client accepts, as aiohttp:
+  // a regular file, never reached through a symlink. Its bytes are the body (ranges
+  // and the entity tag are of them); the Content-Type stays the original name's.
+  static constexpr std::pair<std::string_view, std::string_view> kPrecompressed[] = {{".br", "br"}, {".gz", "gzip"}};
+  std::string_view encoding;
+  int fd = -1;
+  for (const auto& [ext, coding] : kPrecompressed) {
+    if (!accepts_coding(head_, coding)) continue;
+    const std::string sibling = r.body_ + std::string(ext);
+    struct stat ls {};
+    if (::lstat(sibling.c_str(), &ls) != 0 || !S_ISREG(ls.st_mode)) continue;
+    fd = ::open(sibling.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+      encoding = coding;
+      break;
+    }
+  }
+  if (fd < 0) fd = ::open(r.body_.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
     const int err = fd < 0 ? errno : EISDIR;
@@ -558,6 +595,10 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
   r.headers_.set("ETag", etag);
   r.headers_.set("Last-Modified", last_modified);
   r.headers_.set("Accept-Ranges", "bytes");
+  if (!encoding.empty()) {
+    r.headers_.set("Content-Encoding", encoding);
+    r.headers_.set("Vary", "Accept-Encoding");
+  }
   if (part.kind == FileRange::Kind::part) {
     r.status_ = 206;
     std::string content_range = "bytes ";

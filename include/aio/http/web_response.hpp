@@ -193,8 +193,10 @@ Response json_response(const nlohmann::json& data, int status = 200, std::string
 /// Failed. A GET with one byte range (`bytes=A-B`, `bytes=A-`, `bytes=-N`), if If-Range
 /// still holds, answers 206 Partial Content with Content-Range; an unsatisfiable or
 /// malformed one 416 with `Content-Range: bytes */SIZE`; several ranges, or another
-/// unit, get the whole file. A missing file answers 404, a directory or an unreadable
-/// file 403.
+/// unit, get the whole file. When Accept-Encoding takes it, a pre-compressed sibling
+/// (`path + ".br"`, then `path + ".gz"`; a regular file, not a symlink) is sent
+/// instead, with Content-Encoding and `Vary: Accept-Encoding`. A missing file answers
+/// 404, a directory or an unreadable file 403.
 class FileResponse : public StreamResponse {
  public:
   explicit FileResponse(std::string path, std::size_t chunk_size = 256 * 1024, int status = 200,
