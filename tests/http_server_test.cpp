@@ -950,11 +950,68 @@ TEST(HttpServer, FileRangesAndPreconditions) {
   });
 }
 
+TEST(HttpServer, RequestConditionalHeadersAndRange) {
+  Application app;
+  app.add_get("/h", [](Request& r) -> Coro<StreamResponse> {
+    const auto time = [](std::optional<double> t) { return t ? std::to_string(static_cast<long long>(*t)) : std::string("-"); };
+    const auto tags = [](const std::optional<std::vector<ETag>>& v) {
+      if (!v) return std::string("-");
+      std::string out = "[";
+      for (const ETag& t : *v) out += (t.is_weak ? "W:" : "") + t.value + ";";
+      return out + "]";
+    };
+    std::string range;
+    try {
+      const HttpRange h = r.http_range();
+      range = (h.start ? std::to_string(*h.start) : "None") + ":" + (h.stop ? std::to_string(*h.stop) : "None");
+    } catch (const ValueError& e) {
+      range = std::string("ValueError ") + e.what();
+    }
+    co_return Response({.text = time(r.if_modified_since()) + " " + time(r.if_unmodified_since()) + " " + time(r.if_range()) +
+                                " " + tags(r.if_match()) + " " + tags(r.if_none_match()) + " " + range});
+  });
+  serve(app, [](TestServer& s) -> Coro<> {
+    RawResponse none = co_await s.request(get("/h"));
+    EXPECT_EQ(none.body, "- - - - - None:None");
+    RawResponse all = co_await s.request(
+        get("/h",
+            "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Unmodified-Since: Thu, 01 Jan 1970 00:00:10 GMT\r\n"
+            "If-Range: not a date\r\nIf-Match: \"a\", W/\"b\"\r\nIf-None-Match: *\r\nRange: bytes=10-19\r\n"));
+    EXPECT_EQ(all.body, "784111777 10 - [a;W:b;] [*;] 10:20");
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"If-Match: \"a\", bad, \"c\"", "[a;]"},  // a malformed tag ends the list
+        {"If-Match: \"\"", "[;]"},
+        {"If-Match: W/\"x\" , \"y\"", "[W:x;y;]"},
+        {"If-Match: \"a\", , \"b\"", "[a;b;]"},
+    };
+    for (const auto& [header, want] : cases) {
+      RawResponse t = co_await s.request(get("/h", header + "\r\n"));
+      EXPECT_EQ(t.body, "- - - " + want + " - None:None") << header;
+    }
+    const std::vector<std::pair<std::string, std::string>> ranges{
+        {"bytes=0-0", "0:1"},
+        {"bytes=500-", "500:None"},
+        {"bytes=-500", "-500:None"},
+        {"bytes=5-4", "ValueError start cannot be after end"},
+        {"bytes=-", "ValueError No start or end of range specified"},
+        {"bytes=1-2,4-5", "ValueError range not in acceptable format"},
+        {"items=1-2", "ValueError range not in acceptable format"},
+        {"bytes=a-b", "ValueError range not in acceptable format"},
+        {"bytes=99999999999999999999-", "ValueError range not in acceptable format"},
+    };
+    for (const auto& [header, want] : ranges) {
+      RawResponse t = co_await s.request(get("/h", "Range: " + header + "\r\n"));
+      EXPECT_EQ(t.body, "- - - - - " + want) << header;
+    }
+  });
+}
+
 TEST(HttpServer, FilePrecompressedSiblings) {
   TempDir root;
   const std::string page(5000, 'p');
   ZLibCompressor gz("gzip");
-  const std::string page_gz = gz.compress(page) + gz.flush(ZLibCompressor::Flush::finish);
+  std::string page_gz = gz.compress(page);
+  page_gz += gz.flush(ZLibCompressor::Flush::finish);
   root.write("page.html", page);
   root.write("page.html.gz", page_gz);
   root.write("page.html.br", "not really brotli");  // served as bytes: the server does not decode

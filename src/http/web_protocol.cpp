@@ -115,21 +115,32 @@ bool accepts_coding(const MessageHead& head, std::string_view coding) {
   return false;
 }
 
-// Whether an If-Match / If-None-Match list ("*" or entity tags, comma-separated)
-// names `etag` (quoted). The strong comparison skips weak tags (If-Match); the weak
-// one (If-None-Match) compares the opaque tags alone.
-bool etag_listed(std::string_view list, std::string_view etag, bool weak) noexcept {
-  if (trim_ows(list) == "*") return true;
+// The entity tags of an If-Match / If-None-Match list: "*", or quoted tags with an
+// optional W/, comma-separated; a malformed one ends the list (as aiohttp).
+std::vector<ETag> parse_etags(std::string_view list) {
+  if (trim_ows(list) == "*") return {ETag{"*", false}};
+  std::vector<ETag> tags;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
     std::string_view tag = trim_ows(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    const bool is_weak = tag.size() >= 2 && tag[0] == 'W' && tag[1] == '/';
-    if (is_weak) {
-      if (!weak) continue;
-      tag.remove_prefix(2);
-    }
-    if (tag == etag) return true;
+    if (tag.empty()) continue;  // "a, , b" (RFC 9110 section 5.6.1)
+    const bool weak = tag.starts_with("W/");
+    if (weak) tag.remove_prefix(2);
+    if (tag.size() < 2 || tag.front() != '"' || tag.back() != '"' ||
+        tag.substr(1, tag.size() - 2).find('"') != std::string_view::npos)
+      break;
+    tags.push_back(ETag{std::string(tag.substr(1, tag.size() - 2)), weak});
+  }
+  return tags;
+}
+
+// Whether the list names the tag `value` (unquoted). The strong comparison
+// (If-Match) skips weak tags; the weak one (If-None-Match) compares values alone.
+bool etag_listed(std::string_view list, std::string_view value, bool weak) {
+  for (const ETag& t : parse_etags(list)) {
+    if (t.value == "*" && !t.is_weak) return true;
+    if (t.value == value && (weak || !t.is_weak)) return true;
   }
   return false;
 }
@@ -529,11 +540,11 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
   const std::time_t mtime = st.st_mtime;
   const auto size = static_cast<std::uint64_t>(st.st_size);
   // aiohttp's entity tag: the modification time in nanoseconds and the size, in hex.
-  std::string etag = "\"";
-  append_hex(etag, static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
-  etag += '-';
-  append_hex(etag, size);
-  etag += '"';
+  std::string etag_value;
+  append_hex(etag_value, static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<std::uint64_t>(st.st_mtim.tv_nsec));
+  etag_value += '-';
+  append_hex(etag_value, size);
+  const std::string etag = '"' + etag_value + '"';
   const std::string last_modified = http_date(mtime);
   // The preconditions in RFC 9110's order (section 13.2.2), as aiohttp's FileResponse:
   // If-Match, else If-Unmodified-Since, fails with 412; If-None-Match, else
@@ -544,12 +555,12 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     const auto when = parse_cookie_date(date);
     return when && static_cast<double>(mtime) <= *when;
   };
-  bool failed = if_match ? !etag_listed(*if_match, etag, false) : false;
+  bool failed = if_match ? !etag_listed(*if_match, etag_value, false) : false;
   if (!if_match) {
     if (auto ius = head_.header("If-Unmodified-Since"); ius && parse_cookie_date(*ius)) failed = !not_after(*ius);
   }
   const bool get_or_head = head_.method == "GET" || head_.method == "HEAD";
-  bool unchanged = if_none_match ? etag_listed(*if_none_match, etag, true) : false;
+  bool unchanged = if_none_match ? etag_listed(*if_none_match, etag_value, true) : false;
   if (!if_none_match && get_or_head) {
     if (auto ims = head_.header("If-Modified-Since")) unchanged = not_after(*ims);
   }
@@ -966,6 +977,55 @@ const MultiDict& Request::cookies() const {
     cookies_.emplace(c ? parse_cookie_header(*c) : MultiDict());
   }
   return *cookies_;
+}
+
+std::optional<double> Request::if_modified_since() const {
+  auto v = header("If-Modified-Since");
+  return v ? parse_cookie_date(*v) : std::nullopt;
+}
+std::optional<double> Request::if_unmodified_since() const {
+  auto v = header("If-Unmodified-Since");
+  return v ? parse_cookie_date(*v) : std::nullopt;
+}
+std::optional<double> Request::if_range() const {
+  auto v = header("If-Range");
+  return v ? parse_cookie_date(*v) : std::nullopt;
+}
+std::optional<std::vector<ETag>> Request::if_match() const {
+  auto v = header("If-Match");
+  if (!v) return std::nullopt;
+  return parse_etags(*v);
+}
+std::optional<std::vector<ETag>> Request::if_none_match() const {
+  auto v = header("If-None-Match");
+  if (!v) return std::nullopt;
+  return parse_etags(*v);
+}
+
+HttpRange Request::http_range() const {
+  auto v = header("Range");
+  if (!v) return {};
+  const std::string_view spec = *v;
+  const std::size_t dash = spec.find('-');
+  if (!spec.starts_with("bytes=") || dash == std::string_view::npos) throw ValueError("range not in acceptable format");
+  const std::string_view first = spec.substr(6, dash - 6);
+  const std::string_view last = spec.substr(dash + 1);
+  const auto number = [](std::string_view digits) -> std::optional<std::int64_t> {
+    if (digits.empty()) return std::nullopt;
+    const auto n = parse_decimal(digits);
+    if (!n || *n > static_cast<std::uint64_t>(INT64_MAX) - 1) throw ValueError("range not in acceptable format");
+    return static_cast<std::int64_t>(*n);
+  };
+  HttpRange r{number(first), number(last)};
+  if (!r.start && !r.stop) throw ValueError("No start or end of range specified");
+  if (!r.start) {  // the last N bytes
+    r.start = -*r.stop;
+    r.stop.reset();
+  } else if (r.stop) {
+    *r.stop += 1;
+    if (*r.start >= *r.stop) throw ValueError("start cannot be after end");
+  }
+  return r;
 }
 
 bool Request::body_exists() const noexcept { return conn_->head_.body != BodyKind::none; }

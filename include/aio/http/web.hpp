@@ -322,6 +322,8 @@ using http::Handler;
 using http::json_response;
 using http::Middleware;
 using http::Request;
+using http::ETag;
+using http::HttpRange;
 using http::Response;
 using http::ResponseInit;
 using http::RouteDef;

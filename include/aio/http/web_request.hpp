@@ -61,6 +61,23 @@ class BodyReader {
   std::string pending_;
 };
 
+/// An entity tag of If-Match / If-None-Match (aiohttp's ETag): the opaque value
+/// without its quotes ("*" alone for any), and whether it is weak (`W/`).
+struct ETag {
+  std::string value;
+  bool is_weak = false;
+  bool operator==(const ETag&) const = default;
+};
+
+/// The byte range of a Range header as aiohttp's http_range slice: [start, stop); a
+/// negative start with no stop is the last -start bytes ("bytes=-N"); no stop, the
+/// rest ("bytes=A-"); neither, no Range header.
+struct HttpRange {
+  std::optional<std::int64_t> start;
+  std::optional<std::int64_t> stop;
+  bool operator==(const HttpRange&) const = default;
+};
+
 class Request {
  public:
   Request() = default;
@@ -102,6 +119,18 @@ class Request {
   std::optional<std::uint64_t> content_length() const noexcept;
   /// The Cookie header as name/value pairs.
   const MultiDict& cookies() const;
+  /// If-Modified-Since, If-Unmodified-Since and If-Range as POSIX times in seconds;
+  /// nullopt when missing or not a date (aiohttp gives datetimes, or None).
+  std::optional<double> if_modified_since() const;
+  std::optional<double> if_unmodified_since() const;
+  std::optional<double> if_range() const;
+  /// If-Match and If-None-Match's entity tags ({"*"} for any); nullopt when missing.
+  /// A malformed tag ends the list, as aiohttp.
+  std::optional<std::vector<ETag>> if_match() const;
+  std::optional<std::vector<ETag>> if_none_match() const;
+  /// The Range header's single byte range (aiohttp's http_range): {} without one;
+  /// ValueError when it is not `bytes=A-B`, `bytes=A-` or `bytes=-N`, or A is past B.
+  HttpRange http_range() const;
   /// The request has a body (Content-Length > 0 or chunked) / it can still be read.
   bool body_exists() const noexcept;
   bool can_read_body() const noexcept;
