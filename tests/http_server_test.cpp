@@ -1036,6 +1036,12 @@ TEST(HttpServer, FilePrecompressedSiblings) {
     EXPECT_FALSE(plain.headers.contains("Content-Encoding"));
     EXPECT_EQ(plain.body, page);
     EXPECT_NE(plain.headers.get("ETag", ""), a.headers.get("ETag", "")) << "each variant has its own tag";
+    RawResponse nm = co_await s.request(
+        get("/page.html", "Accept-Encoding: gzip\r\nIf-None-Match: " + std::string(a.headers.get("ETag", "")) + "\r\n"));
+    EXPECT_EQ(nm.status, 304);
+    EXPECT_EQ(nm.headers.get("Vary", ""), "Accept-Encoding");
+    EXPECT_EQ((co_await s.request(get("/page.html", "If-None-Match: " + std::string(a.headers.get("ETag", "")) + "\r\n"))).status, 200)
+        << "the plain file's tag is not the compressed one's";
     RawResponse br = co_await s.request(get("/page.html", "Accept-Encoding: gzip, br\r\n"));
     EXPECT_EQ(br.headers.get("Content-Encoding", ""), "br");
     EXPECT_EQ(br.body, "not really brotli");

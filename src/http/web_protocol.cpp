@@ -156,6 +156,37 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s) noexcept {
   return v;
 }
 
+// A Range header's one byte range, as written: "bytes=A-B", "bytes=A-" or "bytes=-N"
+// (unit case-insensitive, blanks allowed around the parts). `other` is a unit other
+// than bytes or several ranges; `malformed` a bytes range that does not parse,
+// `empty` one with neither part, `reversed` one with A past B.
+struct ByteRangeSpec {
+  enum class Kind { one, other, malformed, empty, reversed } kind = Kind::malformed;
+  std::optional<std::uint64_t> first, last;
+};
+
+ByteRangeSpec parse_byte_range(std::string_view header) noexcept {
+  ByteRangeSpec r;
+  header = trim_ows(header);
+  const std::size_t eq = header.find('=');
+  const std::string_view spec = eq == std::string_view::npos ? std::string_view() : trim_ows(header.substr(eq + 1));
+  if (eq == std::string_view::npos || !ascii_iequals(trim_ows(header.substr(0, eq)), "bytes") ||
+      spec.find(',') != std::string_view::npos) {
+    r.kind = ByteRangeSpec::Kind::other;
+    return r;
+  }
+  const std::size_t dash = spec.find('-');
+  if (dash == std::string_view::npos) return r;
+  const std::string_view first = trim_ows(spec.substr(0, dash));
+  const std::string_view last = trim_ows(spec.substr(dash + 1));
+  if (!first.empty() && !(r.first = parse_decimal(first))) return r;
+  if (!last.empty() && !(r.last = parse_decimal(last))) return r;
+  r.kind = !r.first && !r.last                   ? ByteRangeSpec::Kind::empty
+           : r.first && r.last && *r.first > *r.last ? ByteRangeSpec::Kind::reversed
+                                                     : ByteRangeSpec::Kind::one;
+  return r;
+}
+
 // What a Range header asks of a file of `size` bytes.
 struct FileRange {
   enum class Kind { whole, part, unsatisfiable } kind = Kind::whole;
@@ -163,33 +194,24 @@ struct FileRange {
   std::uint64_t count = 0;
 };
 
-// One byte range ("bytes=A-B", "bytes=A-", "bytes=-N") gives a part; a malformed or
-// unsatisfiable one 416, as aiohttp. A unit other than bytes, or several ranges,
-// is ignored (RFC 9110 section 14.2 lets a server send the whole file instead).
+// One byte range gives a part; a malformed or unsatisfiable one 416, as aiohttp. A
+// unit other than bytes, or several ranges, is ignored (RFC 9110 section 14.2 lets a
+// server send the whole file instead).
 FileRange file_range(std::string_view header, std::uint64_t size) noexcept {
   FileRange r;
   r.count = size;
-  header = trim_ows(header);
-  const std::size_t eq = header.find('=');
-  if (eq == std::string_view::npos || !ascii_iequals(trim_ows(header.substr(0, eq)), "bytes")) return r;
-  const std::string_view spec = trim_ows(header.substr(eq + 1));
-  if (spec.find(',') != std::string_view::npos) return r;
+  const ByteRangeSpec spec = parse_byte_range(header);
+  if (spec.kind == ByteRangeSpec::Kind::other) return r;
   r.kind = FileRange::Kind::unsatisfiable;
-  const std::size_t dash = spec.find('-');
-  if (dash == std::string_view::npos) return r;
-  const std::string_view first = trim_ows(spec.substr(0, dash));
-  const std::string_view last = trim_ows(spec.substr(dash + 1));
-  if (first.empty()) {  // the last N bytes
-    const auto n = parse_decimal(last);
-    if (!n || *n == 0 || size == 0) return r;
-    r.count = std::min(*n, size);
+  if (spec.kind != ByteRangeSpec::Kind::one) return r;
+  if (!spec.first) {  // the last N bytes
+    if (*spec.last == 0 || size == 0) return r;
+    r.count = std::min(*spec.last, size);
     r.start = size - r.count;
   } else {
-    const auto a = parse_decimal(first);
-    const auto b = last.empty() ? std::optional<std::uint64_t>(size - (size != 0)) : parse_decimal(last);
-    if (!a || !b || *a > *b || *a >= size) return r;
-    r.start = *a;
-    r.count = std::min(*b, size - 1) - *a + 1;
+    if (*spec.first >= size) return r;
+    r.start = *spec.first;
+    r.count = std::min(spec.last.value_or(size - 1), size - 1) - r.start + 1;
   }
   r.kind = FileRange::Kind::part;
   return r;
@@ -576,6 +598,7 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     StreamResponse nm(304);
     nm.headers_.set("ETag", etag);
     nm.headers_.set("Last-Modified", last_modified);
+    if (!encoding.empty()) nm.headers_.set("Vary", "Accept-Encoding");
     build_head(nm, std::nullopt, false);
     writer_.write(out_);
     r.status_ = 304;
@@ -1005,25 +1028,19 @@ std::optional<std::vector<ETag>> Request::if_none_match() const {
 HttpRange Request::http_range() const {
   auto v = header("Range");
   if (!v) return {};
-  const std::string_view spec = *v;
-  const std::size_t dash = spec.find('-');
-  if (!spec.starts_with("bytes=") || dash == std::string_view::npos) throw ValueError("range not in acceptable format");
-  const std::string_view first = spec.substr(6, dash - 6);
-  const std::string_view last = spec.substr(dash + 1);
-  const auto number = [](std::string_view digits) -> std::optional<std::int64_t> {
-    if (digits.empty()) return std::nullopt;
-    const auto n = parse_decimal(digits);
-    if (!n || *n > static_cast<std::uint64_t>(INT64_MAX) - 1) throw ValueError("range not in acceptable format");
-    return static_cast<std::int64_t>(*n);
-  };
-  HttpRange r{number(first), number(last)};
-  if (!r.start && !r.stop) throw ValueError("No start or end of range specified");
-  if (!r.start) {  // the last N bytes
-    r.start = -*r.stop;
-    r.stop.reset();
-  } else if (r.stop) {
-    *r.stop += 1;
-    if (*r.start >= *r.stop) throw ValueError("start cannot be after end");
+  const ByteRangeSpec spec = parse_byte_range(*v);
+  constexpr auto kMax = static_cast<std::uint64_t>(INT64_MAX) - 1;
+  if (spec.kind == ByteRangeSpec::Kind::other || spec.first.value_or(0) > kMax || spec.last.value_or(0) > kMax)
+    throw ValueError("range not in acceptable format");
+  if (spec.kind == ByteRangeSpec::Kind::reversed) throw ValueError("start cannot be after end");
+  if (spec.kind == ByteRangeSpec::Kind::empty) throw ValueError("No start or end of range specified");
+  if (spec.kind == ByteRangeSpec::Kind::malformed) throw ValueError("range not in acceptable format");
+  HttpRange r;
+  if (!spec.first) {  // the last N bytes
+    r.start = -static_cast<std::int64_t>(*spec.last);
+  } else {
+    r.start = static_cast<std::int64_t>(*spec.first);
+    if (spec.last) r.stop = static_cast<std::int64_t>(*spec.last) + 1;
   }
   return r;
 }
