@@ -1105,6 +1105,14 @@ TEST(HttpServer, StreamResponseIsChunkedWithoutLength) {
     EXPECT_EQ(d.decompress(c.body), std::string(1000, 'z'));
     RawResponse plain = co_await s.request(get("/gzip"));
     EXPECT_FALSE(plain.headers.contains("Content-Encoding"));
+    // A coding with q=0 is refused (RFC 9110 section 12.5.3): the next one, or none.
+    RawResponse deflated = co_await s.request(get("/gzip", "Accept-Encoding: gzip;q=0, deflate\r\n"));
+    EXPECT_EQ(deflated.headers.get("Content-Encoding", ""), "deflate");
+    ZLibDecompressor dd("deflate");
+    EXPECT_EQ(dd.decompress(deflated.body), std::string(1000, 'z'));
+    RawResponse refused = co_await s.request(get("/gzip", "Accept-Encoding: gzip; q=0.0, x-gzip\r\n"));
+    EXPECT_FALSE(refused.headers.contains("Content-Encoding"));
+    EXPECT_EQ(refused.body, std::string(1000, 'z'));
     EXPECT_EQ(plain.body.size(), 1000u);
   });
 }

@@ -73,23 +73,6 @@ void check_header_text(std::string_view s) {
     throw ValueError("Newline or carriage return character detected in HTTP status message or header. This is a potential security issue.");
 }
 
-// The coding a request accepts, gzip before deflate (aiohttp's order).
-std::optional<ContentCoding> accepted_coding(const MessageHead& head) {
-  auto ae = head.header("Accept-Encoding");
-  if (!ae) return std::nullopt;
-  std::string v(*ae);
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (v.find("gzip") != std::string::npos) return ContentCoding::gzip;
-  if (v.find("deflate") != std::string::npos) return ContentCoding::deflate;
-  return std::nullopt;
-}
-
-std::string_view coding_name(ContentCoding c) noexcept {
-  return c == ContentCoding::gzip ? "gzip" : c == ContentCoding::deflate ? "deflate" : "identity";
-}
-
-// --- conditional and range requests of a file (RFC 9110 sections 13 and 14)
-
 std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -114,6 +97,19 @@ bool accepts_coding(const MessageHead& head, std::string_view coding) {
   }
   return false;
 }
+
+// The coding a request accepts, gzip before deflate (aiohttp's order).
+std::optional<ContentCoding> accepted_coding(const MessageHead& head) {
+  if (accepts_coding(head, "gzip")) return ContentCoding::gzip;
+  if (accepts_coding(head, "deflate")) return ContentCoding::deflate;
+  return std::nullopt;
+}
+
+std::string_view coding_name(ContentCoding c) noexcept {
+  return c == ContentCoding::gzip ? "gzip" : c == ContentCoding::deflate ? "deflate" : "identity";
+}
+
+// --- conditional and range requests of a file (RFC 9110 sections 13 and 14)
 
 // The entity tags of an If-Match / If-None-Match list: "*", or quoted tags with an
 // optional W/, comma-separated; a malformed one ends the list (as aiohttp).
