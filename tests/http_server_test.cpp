@@ -808,10 +808,49 @@ TEST(HttpServer, StaticFilesWithTraversalRejected) {
     EXPECT_EQ(k3->body, "{\"a\":1}");
     kw.close();
     EXPECT_EQ((co_await s.request(get("/static/sub"))).status, 403);
+    EXPECT_EQ((co_await s.request(get("/static/"))).status, 403) << "a directory without show_index";
     EXPECT_EQ((co_await s.request(get("/static//etc/passwd"))).status, 403);
     RawResponse h = co_await s.request("HEAD /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", "HEAD");
     EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.headers.get("Content-Length", ""), "15");
+    EXPECT_EQ(h.body, "");
+  });
+}
+
+TEST(HttpServer, StaticShowIndexListsADirectoryAsAiohttp) {
+  TempDir root;
+  ::mkdir((root.path + "/www").c_str(), 0755);
+  ::mkdir((root.path + "/www/sub dir").c_str(), 0755);
+  root.write("www/b.txt", "b");
+  root.write("www/a<&>.html", "a");
+  root.write("www/sub dir/x.txt", "x");
+  root.write("secret.txt", "secret");
+  ::symlink((root.path + "/secret.txt").c_str(), (root.path + "/www/link.txt").c_str());
+  Application app;
+  app.add_static("/static", root.path + "/www", {.show_index = true});
+  serve(app, [&](TestServer& s) -> Coro<> {
+    RawResponse top = co_await s.request(get("/static/"));
+    EXPECT_EQ(top.status, 200);
+    EXPECT_EQ(top.headers.get("Content-Type", ""), "text/html; charset=utf-8");
+    EXPECT_EQ(top.body,
+              "<html>\n<head>\n<title>Index of /.</title>\n</head>\n<body>\n<h1>Index of /.</h1>\n<ul>\n"
+              "<li><a href=\"/static/a%3C%26%3E.html\">a&lt;&amp;&gt;.html</a></li>\n"
+              "<li><a href=\"/static/b.txt\">b.txt</a></li>\n"
+              "<li><a href=\"/static/link.txt\">link.txt</a></li>\n"
+              "<li><a href=\"/static/sub%20dir\">sub dir/</a></li>\n"
+              "</ul>\n</body>\n</html>");
+    RawResponse sub = co_await s.request(get("/static/sub%20dir"));
+    EXPECT_EQ(sub.status, 200);
+    EXPECT_EQ(sub.body,
+              "<html>\n<head>\n<title>Index of /sub dir</title>\n</head>\n<body>\n<h1>Index of /sub dir</h1>\n<ul>\n"
+              "<li><a href=\"/static/sub%20dir/x.txt\">x.txt</a></li>\n"
+              "</ul>\n</body>\n</html>");
+    EXPECT_EQ((co_await s.request(get("/static/sub%20dir/x.txt"))).body, "x");
+    // The listing follows the same rules as the files: nothing outside the directory.
+    EXPECT_EQ((co_await s.request(get("/static/link.txt"))).status, 404);
+    EXPECT_EQ((co_await s.request(get("/static/sub%20dir/../.."))).status, 404);
+    RawResponse h = co_await s.request("HEAD /static/ HTTP/1.1\r\nHost: t\r\n\r\n", "HEAD");
+    EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.body, "");
   });
 }

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -65,7 +66,7 @@ struct Resource {
         return true;
       }
       case Kind::prefix:
-        if (path.size() <= pattern.size() + 1 || path.compare(0, pattern.size(), pattern) != 0 ||
+        if (path.size() < pattern.size() + 1 || path.compare(0, pattern.size(), pattern) != 0 ||
             path[pattern.size()] != '/')
           return false;
         info.add("filename", std::string(path.substr(pattern.size() + 1)));
@@ -189,9 +190,15 @@ std::size_t UrlDispatcher::size() const noexcept { return impl_->resources.size(
 
 namespace {
 
-// The file a static resource serves for `filename` (decoded, relative), or the
-// exception to answer with.
-std::string static_file(const Resource& r, const std::string& filename) {
+// What a static resource serves for `filename` (decoded, relative): the resolved path
+// of a file or (with show_index) a directory; else the exception to answer with.
+struct StaticTarget {
+  std::string path;
+  std::string relative;  // from the resource's directory, "." for the directory itself
+  bool directory = false;
+};
+
+StaticTarget static_target(const Resource& r, const std::string& filename) {
   if (filename.find('\0') != std::string::npos) throw HTTPNotFound();
   if (!filename.empty() && filename[0] == '/') throw HTTPForbidden();
   std::vector<std::string_view> parts;
@@ -208,8 +215,14 @@ std::string static_file(const Resource& r, const std::string& filename) {
     }
     parts.push_back(seg);
   }
+  StaticTarget t;
   std::string path = r.directory;
-  for (std::string_view seg : parts) path.append("/").append(seg);
+  for (std::string_view seg : parts) {
+    path.append("/").append(seg);
+    if (!t.relative.empty()) t.relative += '/';
+    t.relative.append(seg);
+  }
+  if (t.relative.empty()) t.relative = ".";
   char real[PATH_MAX];
   if (::realpath(path.c_str(), real) == nullptr) throw HTTPNotFound();
   if (!r.static_options.follow_symlinks) {
@@ -221,8 +234,55 @@ std::string static_file(const Resource& r, const std::string& filename) {
   }
   struct stat st {};
   if (::stat(real, &st) != 0) throw HTTPNotFound();
-  if (S_ISDIR(st.st_mode)) throw HTTPForbidden();
-  return real;
+  t.directory = S_ISDIR(st.st_mode);
+  if (t.directory && !r.static_options.show_index) throw HTTPForbidden();
+  t.path = real;
+  return t;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#x27;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// aiohttp's directory index (show_index): the entries sorted by name, a directory's
+// with a trailing '/', each linked under the resource's prefix.
+std::string directory_index(const std::string& prefix, const StaticTarget& t) {
+  std::vector<std::pair<std::string, bool>> entries;  // name, is a directory
+  if (DIR* d = ::opendir(t.path.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      struct stat st {};
+      const bool dir = ::stat((t.path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+      entries.emplace_back(name, dir);
+    }
+    ::closedir(d);
+  } else {
+    throw HTTPForbidden();
+  }
+  std::sort(entries.begin(), entries.end());
+  const std::string index_of = "Index of /" + html_escape(t.relative);
+  std::string html = "<html>\n<head>\n<title>" + index_of + "</title>\n</head>\n<body>\n<h1>" + index_of + "</h1>\n<ul>\n";
+  bool first = true;
+  for (const auto& [name, dir] : entries) {
+    const std::string rel = t.relative == "." ? name : t.relative + "/" + name;
+    if (!first) html += '\n';
+    first = false;
+    html += "<li><a href=\"" + html_escape(quote(prefix + "/" + rel)) + "\">" + html_escape(dir ? name + "/" : name) + "</a></li>";
+  }
+  html += "\n</ul>\n</body>\n</html>";
+  return html;
 }
 
 }  // namespace
@@ -240,8 +300,9 @@ void UrlDispatcher::add_static(std::string_view prefix, std::string directory, S
   r.static_options = options;
   const Resource* res = &r;
   Handler h = [res](Request& request) -> Coro<StreamResponse> {
-    std::string file = static_file(*res, request.match_info().getone("filename"));
-    co_return FileResponse(std::move(file), res->static_options.chunk_size);
+    StaticTarget t = static_target(*res, request.match_info().getone("filename"));
+    if (t.directory) co_return Response({.text = directory_index(res->pattern == "/" ? std::string() : res->pattern, t), .content_type = "text/html"});
+    co_return FileResponse(std::move(t.path), res->static_options.chunk_size);
   };
   r.routes.push_back(Route{"GET", h, {}});
   r.routes.push_back(Route{"HEAD", std::move(h), {}});

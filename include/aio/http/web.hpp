@@ -72,6 +72,8 @@ RouteDef route(std::string method, std::string path, Handler handler, std::strin
 /// Options of add_static.
 struct StaticOptions {
   bool follow_symlinks = false;
+  /// A directory answers an HTML index of its entries (aiohttp's format) instead of 403.
+  bool show_index = false;
   std::size_t chunk_size = 256 * 1024;
 };
 
@@ -98,7 +100,8 @@ class UrlDispatcher {
   void add_head(std::string_view path, Handler handler);
   /// Serves the files under `directory` at `prefix` + their relative path. A path that
   /// leaves the directory ("..", an encoded "%2e%2e", a symlink out unless
-  /// follow_symlinks) answers 404, an absolute one or a directory 403.
+  /// follow_symlinks) answers 404, an absolute one 403, a directory 403 (or its index
+  /// with show_index).
   void add_static(std::string_view prefix, std::string directory, StaticOptions options = {});
   void add_routes(std::initializer_list<RouteDef> routes);
   std::size_t size() const noexcept;
