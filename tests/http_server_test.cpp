@@ -853,6 +853,17 @@ TEST(HttpServer, StaticShowIndexListsADirectoryAsAiohttp) {
     EXPECT_EQ(h.status, 200);
     EXPECT_EQ(h.body, "");
   });
+  // At the root prefix "/": every path is the directory's, and the links start at "/".
+  Application root_app;
+  root_app.add_static("/", root.path + "/www", {.show_index = true});
+  serve(root_app, [&](TestServer& s) -> Coro<> {
+    EXPECT_EQ((co_await s.request(get("/b.txt"))).body, "b");
+    EXPECT_EQ((co_await s.request(get("/sub%20dir/x.txt"))).body, "x");
+    RawResponse top = co_await s.request(get("/"));
+    EXPECT_EQ(top.status, 200);
+    EXPECT_NE(top.body.find("<li><a href=\"/b.txt\">b.txt</a></li>"), std::string::npos) << top.body;
+    EXPECT_EQ((co_await s.request(get("/../secret.txt"))).status, 404);
+  });
 }
 
 TEST(HttpServer, FileRangesAndPreconditions) {

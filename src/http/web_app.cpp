@@ -65,12 +65,13 @@ struct Resource {
         for (std::size_t i = 0; i < names.size(); ++i) info.add(names[i], m[i + 1].str());
         return true;
       }
-      case Kind::prefix:
-        if (path.size() < pattern.size() + 1 || path.compare(0, pattern.size(), pattern) != 0 ||
-            path[pattern.size()] != '/')
+      case Kind::prefix: {
+        const std::string_view prefix = pattern == "/" ? std::string_view() : std::string_view(pattern);
+        if (path.size() < prefix.size() + 1 || path.compare(0, prefix.size(), prefix) != 0 || path[prefix.size()] != '/')
           return false;
-        info.add("filename", std::string(path.substr(pattern.size() + 1)));
+        info.add("filename", std::string(path.substr(prefix.size() + 1)));
         return true;
+      }
     }
     return false;
   }
