@@ -47,7 +47,9 @@ struct Route {
 
 struct Resource {
   enum class Kind { plain, dynamic, prefix } kind = Kind::plain;
-  std::string pattern;  // as given: the plain path, the dynamic pattern, the prefix
+  // As given: the plain path, the dynamic pattern; a prefix without its trailing '/'s
+  // ("" for the root).
+  std::string pattern;
   std::regex re;        // dynamic
   std::vector<std::string> names;
   std::string directory;  // prefix (static files)
@@ -65,13 +67,12 @@ struct Resource {
         for (std::size_t i = 0; i < names.size(); ++i) info.add(names[i], m[i + 1].str());
         return true;
       }
-      case Kind::prefix: {
-        const std::string_view prefix = pattern == "/" ? std::string_view() : std::string_view(pattern);
-        if (path.size() < prefix.size() + 1 || path.compare(0, prefix.size(), prefix) != 0 || path[prefix.size()] != '/')
+      case Kind::prefix:
+        if (path.size() < pattern.size() + 1 || path.compare(0, pattern.size(), pattern) != 0 ||
+            path[pattern.size()] != '/')
           return false;
-        info.add("filename", std::string(path.substr(prefix.size() + 1)));
+        info.add("filename", std::string(path.substr(pattern.size() + 1)));
         return true;
-      }
     }
     return false;
   }
@@ -217,12 +218,8 @@ StaticTarget static_target(const Resource& r, const std::string& filename) {
     parts.push_back(seg);
   }
   StaticTarget t;
-  std::string path = r.directory;
-  for (std::string_view seg : parts) {
-    path.append("/").append(seg);
-    if (!t.relative.empty()) t.relative += '/';
-    t.relative.append(seg);
-  }
+  for (std::string_view seg : parts) t.relative.append(t.relative.empty() ? "" : "/").append(seg);
+  const std::string path = t.relative.empty() ? r.directory : r.directory + "/" + t.relative;
   if (t.relative.empty()) t.relative = ".";
   char real[PATH_MAX];
   if (::realpath(path.c_str(), real) == nullptr) throw HTTPNotFound();
@@ -290,9 +287,9 @@ std::string directory_index(const std::string& prefix, const StaticTarget& t) {
 
 void UrlDispatcher::add_static(std::string_view prefix, std::string directory, StaticOptions options) {
   if (impl_->frozen) throw RuntimeError("Cannot register a resource into frozen router.");
+  if (!prefix.starts_with('/')) throw ValueError("prefix should start with /");
   std::string p(prefix);
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  if (p.empty() || p[0] != '/') throw ValueError("prefix should start with /");
+  while (!p.empty() && p.back() == '/') p.pop_back();  // "/static/" -> "/static", "/" -> ""
   struct stat st {};
   if (::stat(directory.c_str(), &st) != 0) throw ValueError("'" + directory + "' does not exist");
   if (!S_ISDIR(st.st_mode)) throw ValueError("'" + directory + "' is not a directory");
@@ -302,7 +299,7 @@ void UrlDispatcher::add_static(std::string_view prefix, std::string directory, S
   const Resource* res = &r;
   Handler h = [res](Request& request) -> Coro<StreamResponse> {
     StaticTarget t = static_target(*res, request.match_info().getone("filename"));
-    if (t.directory) co_return Response({.text = directory_index(res->pattern == "/" ? std::string() : res->pattern, t), .content_type = "text/html"});
+    if (t.directory) co_return Response({.text = directory_index(res->pattern, t), .content_type = "text/html"});
     co_return FileResponse(std::move(t.path), res->static_options.chunk_size);
   };
   r.routes.push_back(Route{"GET", h, {}});

@@ -564,30 +564,37 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
   append_hex(etag_value, size);
   const std::string etag = '"' + etag_value + '"';
   const std::string last_modified = http_date(mtime);
+  // An answer with no body (304, 412, 416) instead of the file.
+  const auto answer_bare = [&](StreamResponse&& bare, std::optional<std::uint64_t> length) {
+    build_head(bare, length, false);
+    writer_.write(out_);
+    r.status_ = bare.status_;
+  };
+  // A header as aiohttp reads these: an empty one is no header; a date that does not
+  // parse is none.
+  const auto header = [&](std::string_view name) {
+    auto v = head_.header(name);
+    return v && !trim_ows(*v).empty() ? v : std::nullopt;
+  };
+  const auto date = [&](std::string_view name) {
+    auto v = header(name);
+    return v ? parse_cookie_date(*v) : std::nullopt;
+  };
+  const auto modified_after = [&](double when) { return static_cast<double>(mtime) > when; };
   // The preconditions in RFC 9110's order (section 13.2.2), as aiohttp's FileResponse:
   // If-Match, else If-Unmodified-Since, fails with 412; If-None-Match, else
-  // If-Modified-Since, answers 304.
-  const auto if_match = head_.header("If-Match");
-  const auto if_none_match = head_.header("If-None-Match");
-  const auto not_after = [&](std::string_view date) {
-    const auto when = parse_cookie_date(date);
-    return when && static_cast<double>(mtime) <= *when;
-  };
-  bool failed = if_match ? !etag_listed(*if_match, etag_value, false) : false;
-  if (!if_match) {
-    if (auto ius = head_.header("If-Unmodified-Since"); ius && parse_cookie_date(*ius)) failed = !not_after(*ius);
-  }
+  // If-Modified-Since, answers 304 (412 for a method other than GET and HEAD).
+  const auto if_match = header("If-Match");
+  const auto if_none_match = header("If-None-Match");
+  const auto if_unmodified_since = if_match ? std::nullopt : date("If-Unmodified-Since");
   const bool get_or_head = head_.method == "GET" || head_.method == "HEAD";
-  bool unchanged = if_none_match ? etag_listed(*if_none_match, etag_value, true) : false;
-  if (!if_none_match && get_or_head) {
-    if (auto ims = head_.header("If-Modified-Since")) unchanged = not_after(*ims);
-  }
-  if (unchanged && !get_or_head) failed = true;  // 412 for another method (section 13.1.2)
+  const auto if_modified_since = if_none_match || !get_or_head ? std::nullopt : date("If-Modified-Since");
+  const bool unchanged = if_none_match ? etag_listed(*if_none_match, etag_value, true)
+                                       : if_modified_since && !modified_after(*if_modified_since);
+  const bool failed = (if_match && !etag_listed(*if_match, etag_value, false)) ||
+                      (if_unmodified_since && modified_after(*if_unmodified_since)) || (unchanged && !get_or_head);
   if (failed) {
-    StreamResponse pf(412);
-    build_head(pf, 0, false);
-    writer_.write(out_);
-    r.status_ = 412;
+    answer_bare(StreamResponse(412), 0);
     co_return;
   }
   if (unchanged) {
@@ -595,20 +602,19 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     nm.headers_.set("ETag", etag);
     nm.headers_.set("Last-Modified", last_modified);
     if (!encoding.empty()) nm.headers_.set("Vary", "Accept-Encoding");
-    build_head(nm, std::nullopt, false);
-    writer_.write(out_);
-    r.status_ = 304;
+    answer_bare(std::move(nm), std::nullopt);
     co_return;
   }
   // Range (of a GET), when If-Range (an entity tag, compared strongly, or a date)
   // still holds.
   FileRange part;
   part.count = size;
-  if (auto range = head_.header("Range"); range && head_.method == "GET") {
+  if (auto range = header("Range"); range && head_.method == "GET") {
     bool current = true;
-    if (auto if_range = head_.header("If-Range")) {
+    if (auto if_range = header("If-Range")) {
       const std::string_view v = trim_ows(*if_range);
-      current = v.starts_with('"') || v.starts_with("W/") ? v == etag : not_after(v);
+      const auto when = parse_cookie_date(v);
+      current = v.starts_with('"') || v.starts_with("W/") ? v == etag : when && !modified_after(*when);
     }
     if (current) part = file_range(*range, size);
   }
@@ -617,9 +623,7 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
     std::string content_range = "bytes */";
     append_uint(content_range, size);
     rn.headers_.set("Content-Range", content_range);
-    build_head(rn, 0, false);
-    writer_.write(out_);
-    r.status_ = 416;
+    answer_bare(std::move(rn), 0);
     co_return;
   }
   r.headers_.set("ETag", etag);
@@ -1012,12 +1016,12 @@ std::optional<double> Request::if_range() const {
 }
 std::optional<std::vector<ETag>> Request::if_match() const {
   auto v = header("If-Match");
-  if (!v) return std::nullopt;
+  if (!v || v->empty()) return std::nullopt;  // as aiohttp: an empty header is none
   return parse_etags(*v);
 }
 std::optional<std::vector<ETag>> Request::if_none_match() const {
   auto v = header("If-None-Match");
-  if (!v) return std::nullopt;
+  if (!v || v->empty()) return std::nullopt;
   return parse_etags(*v);
 }
 
