@@ -448,16 +448,10 @@ void append_number(std::string& b, std::uint64_t n, int base = 10) {
   b.append(tmp, static_cast<std::size_t>(r.ptr - tmp));
 }
 
-// RFC 9110's tchar: what a method and a field name are made of.
-bool is_tchar(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 // A caller's field that would split the request (CR, LF, NUL, a name that is not a
 // token) is refused before anything is sent.
 void check_field(std::string_view name, std::string_view value) {
-  if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar))
+  if (!detail::is_token(name))
     throw ValueError("Invalid header name " + py_repr(name));
   if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
     throw ValueError("Newline or carriage return character detected in HTTP header value " + py_repr(value));
@@ -574,7 +568,7 @@ Coro<ClientResponse> ClientSession::request_(std::string_view method, std::strin
   rq.method = method;
   for (char& c : rq.method)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  if (rq.method.empty() || !std::all_of(rq.method.begin(), rq.method.end(), is_tchar))
+  if (!detail::is_token(rq.method))
     throw ValueError("Method cannot contain non-token characters " + py_repr(rq.method));
   o.headers.for_each(check_field);
   o.cookies.for_each(check_field);
@@ -672,6 +666,11 @@ Coro<ClientResponse> ClientSession::send(detail::RequestState& rq) {
       rq.owned_body = urlencode(o.form.to_multidict());
       body = rq.owned_body;
       content_type = "application/x-www-form-urlencoded";
+    } else if (o.form_data || o.multipart) {
+      rq.owned_body = o.form_data ? o.form_data->body() : o.multipart->body();
+      rq.owned_content_type = o.form_data ? o.form_data->content_type() : o.multipart->content_type();
+      body = rq.owned_body;
+      content_type = rq.owned_content_type;
     } else if (o.json) {
       rq.owned_body = o.json->dump();
       body = rq.owned_body;
@@ -680,7 +679,7 @@ Coro<ClientResponse> ClientSession::send(detail::RequestState& rq) {
   }
   const bool stream = has_body && o.stream != nullptr;
   const bool chunked = stream || (has_body && o.chunked && o.data);
-  const bool any_body = has_body && (o.data || !o.form.empty() || o.json || stream);
+  const bool any_body = has_body && (o.data || !o.form.empty() || o.form_data || o.multipart || o.json || stream);
 
   std::optional<double> connect_deadline;
   if (rq.timeout.connect) connect_deadline = get_running_loop().time() + *rq.timeout.connect;

@@ -207,6 +207,7 @@ struct RequestState {
     fresh = false;
     upgrade = false;
     owned_body.clear();
+    owned_content_type.clear();
     body = content_type = {};
     total.reset();
   }
@@ -221,6 +222,7 @@ struct RequestState {
   bool fresh = false;     // connect anew (a reused connection turned out stale)
   bool upgrade = false;   // a 101 answer keeps the connection for the caller (ws_connect)
   std::string owned_body;  // a form or JSON body, encoded
+  std::string owned_content_type;  // a multipart body's (its boundary)
   std::string_view body, content_type;
   std::optional<Deadline> total;  // ClientTimeout.total over the request's hops
 };

@@ -880,6 +880,7 @@ void Request::reset() noexcept {
   headers_.reset();
   cookies_.reset();
   body_.reset();
+  post_.reset();
   allowed_methods_.reset();
   content.pending_.clear();
 }
@@ -1072,12 +1073,56 @@ Coro<nlohmann::json> Request::json() {
   }
 }
 
-Coro<MultiDict> Request::post() {
+Coro<PostData> Request::post() {
+  if (post_) co_return *post_;
   const std::string ct = content_type();
-  if (ct == "multipart/form-data") throw HTTPUnsupportedMediaType({.text = "multipart/form-data is not supported"});
-  if (ct != "application/x-www-form-urlencoded") co_return MultiDict();
-  std::string body = co_await read();
-  co_return MultiDict(parse_qsl(body, true));
+  PostData form;
+  if (ct == "application/x-www-form-urlencoded") {
+    form = PostData(MultiDict(parse_qsl(co_await read(), true)));
+  } else if (ct == "multipart/form-data") {
+    const std::uint64_t max = app_->options().client_max_size;
+    if (auto cl = content_length(); max != 0 && cl && *cl > max) throw HTTPRequestEntityTooLarge(max, *cl);
+    MultipartReader reader = co_await multipart();
+    std::uint64_t size = 0;
+    while (BodyPartReader* part = co_await reader.next()) {
+      if (part->is_multipart())
+        throw HTTPBadRequest({.text = "A nested multipart part in a form: read it with request.multipart()"});
+      std::optional<std::string> name = part->name();
+      if (!name) throw HTTPBadRequest({.text = "A multipart form part without a name"});
+      std::string value;
+      for (std::string chunk; !(chunk = co_await part->read_chunk(64 * 1024)).empty();) {
+        size += chunk.size();
+        if (max != 0 && size > max) throw HTTPRequestEntityTooLarge(max, size);
+        value += chunk;
+      }
+      try {
+        value = part->decode(value);
+      } catch (const std::exception& e) {
+        throw HTTPBadRequest({.text = "Cannot decode the multipart form part " + py_repr(*name) + ": " + e.what()});
+      }
+      std::optional<std::string> filename = part->filename();
+      if (filename && !filename->empty()) {  // an empty filename is a file input left empty: a plain field, as aiohttp
+        FileField file{*name, std::move(*filename), std::string(part->headers().get("Content-Type", "application/octet-stream")),
+                       part->headers()};
+        form.add_file(std::move(file), std::move(value));
+      } else {
+        form.add(std::move(*name), std::move(value));
+      }
+    }
+  }
+  post_ = std::move(form);
+  co_return *post_;
+}
+
+Coro<MultipartReader> Request::multipart() {
+  std::optional<MultipartReader> reader;
+  try {
+    reader.emplace(header("Content-Type").value_or(""), [this] { return content.readany(); });
+  } catch (const ValueError& e) {
+    throw HTTPBadRequest({.text = e.what()});
+  }
+  reader->set_bad_request_errors(true);
+  co_return std::move(*reader);
 }
 
 // --- BodyReader (request.content)

@@ -48,6 +48,7 @@
 #include "aio/http/cookies.hpp"
 #include "aio/http/exceptions.hpp"
 #include "aio/http/headers.hpp"
+#include "aio/http/multipart.hpp"
 #include "aio/http/parser.hpp"
 #include "aio/http/url.hpp"
 #include "aio/ssl.hpp"
@@ -149,12 +150,14 @@ class Ref {
 using BodyStream = AsyncGenerator<std::string>;
 
 /// The keyword arguments of ClientSession.request (aiohttp's names). At most one of
-/// data, form, json, stream is given.
+/// data, form, form_data, multipart, json, stream is given.
 struct RequestOptions {
   PairsRef params{};                 ///< added to the URL's query
   PairsRef headers{};                ///< added to (and replacing) the session's
   std::optional<std::string_view> data{};  ///< bytes (Content-Type application/octet-stream)
   PairsRef form{};                   ///< data=dict: application/x-www-form-urlencoded
+  Ref<FormData> form_data{};         ///< data=FormData(...): urlencoded, or multipart/form-data with files
+  Ref<MultipartWriter> multipart{};  ///< data=MultipartWriter(...)
   Ref<nlohmann::json> json{};        ///< application/json
   BodyStream* stream = nullptr;      ///< data=async generator: chunked upload
   PairsRef cookies{};                ///< sent with this request (not stored in the jar)

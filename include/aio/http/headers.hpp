@@ -32,6 +32,19 @@ constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 namespace detail {
+/// RFC 9110's tchar: what a method, a field name and a parameter name are made of.
+constexpr bool is_tchar(char c) noexcept {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+/// A non-empty run of tchar.
+constexpr bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_tchar(c)) return false;
+  return true;
+}
+
 struct CaseSensitive {
   static constexpr bool equal(std::string_view a, std::string_view b) noexcept { return a == b; }
 };

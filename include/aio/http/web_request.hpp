@@ -25,6 +25,7 @@
 
 #include "aio/coro.hpp"
 #include "aio/http/headers.hpp"
+#include "aio/http/multipart.hpp"
 #include "aio/socket.hpp"
 
 namespace aio::http {
@@ -144,9 +145,17 @@ class Request {
   Coro<std::string> text();
   /// The body parsed as JSON; HTTPBadRequest when it is not JSON.
   Coro<nlohmann::json> json();
-  /// A urlencoded form (application/x-www-form-urlencoded); an empty MultiDict for
-  /// another content type. multipart/form-data is not supported (HTTPUnsupportedMediaType).
-  Coro<MultiDict> post();
+  /// The form the body holds: application/x-www-form-urlencoded, or
+  /// multipart/form-data, whose files come in files() (their bytes are the field's
+  /// value); empty for another content type. Cached: a second call gives it again.
+  /// HTTPRequestEntityTooLarge (413) when the fields' bytes pass client_max_size;
+  /// HTTPBadRequest (400) for a malformed multipart body, a part without a name or a
+  /// nested multipart part (read those with multipart()).
+  Coro<PostData> post();
+  /// The multipart body as a stream of parts (aiohttp's multipart()), for uploads of
+  /// any size: not bounded by client_max_size. HTTPBadRequest (400) when the body is
+  /// not multipart or is malformed.
+  Coro<MultipartReader> multipart();
 
   /// The body as a stream.
   BodyReader content;
@@ -166,6 +175,7 @@ class Request {
   mutable std::optional<CIMultiDict> headers_;
   mutable std::optional<MultiDict> cookies_;
   std::optional<std::string> body_;
+  std::optional<PostData> post_;
   double start_time_ = 0;
   // No route matched: the methods of the resources whose path matched (405), or
   // nullopt (404).
