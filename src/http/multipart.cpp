@@ -392,6 +392,10 @@ struct BodyPartReader::Source {
     co_return true;
   }
 
+  static std::string head_too_long() {
+    return "multipart part's headers are over " + std::to_string(kMaxHead) + " bytes";
+  }
+
   Coro<CIMultiDict> read_head() {
     std::size_t end;
     for (;;) {
@@ -404,9 +408,12 @@ struct BodyPartReader::Source {
         end += 2;
         break;
       }
-      if (buf.size() - pos > kMaxHead) fail("multipart part's headers are over " + std::to_string(kMaxHead) + " bytes");
+      // Checked on what has come so far, and below on the whole head: the same answer
+      // whatever pieces the body comes in.
+      if (buf.size() - pos > kMaxHead + 2) fail(head_too_long());
       co_await fill_or_fail("inside a part's headers");
     }
+    if (end - pos > kMaxHead) fail(head_too_long());
     std::vector<CIMultiDict::value_type> fields;
     std::string_view block(buf.data() + pos, end - pos);
     while (!block.empty()) {
@@ -428,6 +435,10 @@ struct BodyPartReader::Source {
     co_return CIMultiDict(std::move(fields));
   }
 };
+
+namespace {
+std::string line_too_long() { return "multipart part's line is over " + std::to_string(kMaxLine) + " bytes"; }
+}  // namespace
 
 std::optional<std::string> BodyPartReader::name() const {
   auto cd = headers_.get("Content-Disposition");
@@ -485,18 +496,19 @@ Coro<std::string> BodyPartReader::readline() {
     const std::size_t nl = s.buf.find('\n', s.pos);
     if (nl != std::string::npos && nl < s.pos + n) {
       const std::size_t len = nl + 1 - s.pos;
+      if (len > kMaxLine + 1) s.fail(line_too_long());
       std::string line = s.buf.substr(s.pos, len);
       s.pos += len;
       if (end && len == n) at_eof_ = true;
       co_return line;
     }
+    if (n > kMaxLine) s.fail(line_too_long());
     if (end) {
       at_eof_ = true;
       std::string rest = s.buf.substr(s.pos, n);
       s.pos += n;
       co_return rest;
     }
-    if (n > kMaxLine) s.fail("multipart part's line is over " + std::to_string(kMaxLine) + " bytes");
     co_await s.fill_or_fail("before its closing boundary");
   }
 }
