@@ -18,7 +18,6 @@ constexpr double kBound = 20;  // seconds: only a hung test reaches it
 MultipartReader::Read pieces(std::string body, std::size_t step) {
   auto state = std::make_shared<std::pair<std::string, std::size_t>>(std::move(body), 0);
   return [state, step]() -> Coro<std::string> {
-    // No structured binding here: g++ 12 gets them wrong in a coroutine.
     const std::string& b = state->first;
     std::size_t& at = state->second;
     const std::size_t n = step == 0 ? b.size() - at : std::min(step, b.size() - at);
@@ -100,6 +99,13 @@ TEST(ContentDisposition, ParsesAsAiohttpAndBrowsers) {
   EXPECT_EQ(content_disposition_filename(params), "ext");  // filename* first
   params = parse_content_disposition("attachment; filename*0=\"a b\"; filename*1=c; filename*3=lost").second;
   EXPECT_EQ(content_disposition_filename(params), "a bc");  // continuations while they run
+  // RFC 2231's encoded pieces: the charset comes with the first and holds for all.
+  params = parse_content_disposition("attachment; filename*0*=utf-8''%C3; filename*1*=%A9.txt").second;
+  EXPECT_EQ(content_disposition_filename(params), "\xC3\xA9.txt");
+  params = parse_content_disposition("attachment; title*0*=us-ascii'en'This%20is%20; title*1=\"fun\"").second;
+  EXPECT_EQ(content_disposition_filename(params, "title"), "This is fun");
+  params = parse_content_disposition("attachment; filename*0*=iso-8859-1''caf; filename*1*=%E9").second;
+  EXPECT_EQ(content_disposition_filename(params), "caf\xC3\xA9");
 }
 
 // A body with a preamble, transport padding, a part without headers, an empty part,
@@ -204,7 +210,7 @@ TEST(MultipartReader, DecodesTransferAndContentEncodings) {
       "--XyZ\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n?\r\n"
       "--XyZ\r\nContent-Transfer-Encoding: base64\r\n\r\nnot base64!\r\n--XyZ--\r\n";
   auto main_ = [&]() -> Coro<> {
-    MultipartReader reader(kType, pieces(body, 5));
+    MultipartReader reader("multipart/mixed; boundary=XyZ", pieces(body, 5));
     BodyPartReader* part = co_await reader.next();
     EXPECT_EQ(co_await part->read(true), "hello world");
     part = co_await reader.next();
@@ -221,6 +227,33 @@ TEST(MultipartReader, DecodesTransferAndContentEncodings) {
     raw = co_await part->read();
     EXPECT_THROW(part->decode(raw), ValueError);
     EXPECT_EQ(co_await reader.next(), nullptr);
+
+    // deflate (zlib-wrapped), a corrupt stream, and one that inflates past the limit.
+    ZLibCompressor df("deflate");
+    std::string deflated = df.compress("deflated");
+    deflated += df.flush();
+    ZLibCompressor big("gzip");
+    std::string bomb = big.compress(std::string(BodyPartReader::max_decompress_size + 1, '0'));
+    bomb += big.flush();
+    const std::string body2 = "--XyZ\r\nContent-Encoding: deflate\r\n\r\n" + deflated +
+                              "\r\n--XyZ\r\nContent-Encoding: gzip\r\n\r\nnot gzip\r\n--XyZ\r\nContent-Encoding: gzip\r\n\r\n" +
+                              bomb + "\r\n--XyZ--";
+    MultipartReader mixed("multipart/mixed; boundary=XyZ", pieces(body2, 0));
+    part = co_await mixed.next();
+    EXPECT_EQ(co_await part->read(true), "deflated");
+    part = co_await mixed.next();
+    raw = co_await part->read();
+    EXPECT_THROW(part->decode(raw), ContentEncodingError);
+    part = co_await mixed.next();
+    raw = co_await part->read();
+    EXPECT_EQ(raw, bomb);
+    EXPECT_THROW(part->decode(raw), ValueError);
+
+    // In multipart/form-data a part has no Content-Encoding (RFC 7578 4.8): its bytes
+    // stay as they came, as in aiohttp.
+    MultipartReader form(kType, pieces(body2, 0));
+    part = co_await form.next();
+    EXPECT_EQ(co_await part->read(true), deflated);
   };
   aio::run(main_());
 }
@@ -269,7 +302,9 @@ TEST(MultipartReader, MalformedBodiesRaiseValueErrorSayingWhat) {
     EXPECT_EQ(error_of(kType, "--XyZ", step), "multipart body ended inside a boundary line");
     EXPECT_EQ(error_of(kType, "--XyZ\r\nno colon here\r\n\r\nx\r\n--XyZ--", step),
               "Invalid multipart part header 'no colon here'");
-    EXPECT_EQ(error_of(kType, "--XyZ\r\n \tfolded first\r\n\r\nx\r\n--XyZ--", step),
+    EXPECT_EQ(error_of(kType, "--XyZ\r\nA: 1\nB: 2\r\n\r\nx\r\n--XyZ--", step),
+            "Invalid multipart part header 'A: 1\\nB: 2'");  // a bare LF inside a line
+  EXPECT_EQ(error_of(kType, "--XyZ\r\n \tfolded first\r\n\r\nx\r\n--XyZ--", step),
               "Invalid multipart part header ' \\tfolded first'");
     EXPECT_EQ(error_of(kType, "--XyZabc\r\n\r\nx\r\n--XyZ--", step),
               "Invalid multipart boundary line: '--XyZ' followed by 'ab', not the end of the line");
@@ -292,6 +327,22 @@ TEST(MultipartReader, MalformedBodiesRaiseValueErrorSayingWhat) {
     };
     EXPECT_EQ(aio::run(main_()), "multipart part's line is over 65536 bytes");
   }
+  // Once broken, the reader says so again: next() and a part's reads raise the same error.
+  auto again = [&]() -> Coro<std::string> {
+    MultipartReader reader(kType, pieces("--XyZ\r\n\r\nfirst\r\n--XyZ\r\nbroken\r\n\r\n", 3));
+    BodyPartReader* part = co_await reader.next();
+    std::string errors;
+    for (int i = 0; i < 2; ++i) {
+      try {
+        (void)co_await reader.next();
+      } catch (const ValueError& e) {
+        errors += std::string(e.what()) + ";";
+      }
+    }
+    EXPECT_TRUE(part != nullptr);
+    co_return errors;
+  };
+  EXPECT_EQ(aio::run(again()), "Invalid multipart part header 'broken';Invalid multipart part header 'broken';");
   // An obsolete folded header line joins the one before.
   EXPECT_EQ(read_all(kType, "--XyZ\r\nX-Long: one\r\n  two\r\n\r\nv\r\n--XyZ--", 2),
             (std::vector<Part>{{{{"X-Long", "one two"}}, "v"}}));
@@ -395,7 +446,15 @@ TEST(HttpMultipart, PostGivesFieldsAndFilesAndAskingTwiceGivesThemAgain) {
     PostData form = co_await request.post();
     PostData again = co_await request.post();
     EXPECT_EQ(static_cast<const MultiDict&>(form), static_cast<const MultiDict&>(again));
+    EXPECT_EQ(form.files().size(), again.files().size());
+    for (std::size_t i = 0; i < std::min(form.files().size(), again.files().size()); ++i)
+      EXPECT_EQ(form.files()[i].filename, again.files()[i].filename);
     co_return Response({.text = describe(form)});
+  });
+  app.add_post("/read-first", [](Request& request) -> Coro<StreamResponse> {
+    const std::string raw = co_await request.read();  // then the form, from what read() kept
+    PostData form = co_await request.post();
+    co_return Response({.text = std::to_string(raw.size() > 0) + describe(form)});
   });
   app.add_post("/upload", [](Request& request) -> Coro<StreamResponse> {
     PostData form = co_await request.post();
@@ -417,6 +476,9 @@ TEST(HttpMultipart, PostGivesFieldsAndFilesAndAskingTwiceGivesThemAgain) {
 
     ClientResponse r2 = co_await wait_for(session.post(base + "/form", {.form_data = form}), kBound);
     EXPECT_EQ(co_await r2.text(), "title=T;doc=d.csv(text/csv)[28]file bytes\r\n--not a boundary;empty-file-input=;");
+
+    ClientResponse r5 = co_await wait_for(session.post(base + "/read-first", {.form_data = form}), kBound);
+    EXPECT_EQ(co_await r5.text(), "1title=T;doc=d.csv(text/csv)[28]file bytes\r\n--not a boundary;empty-file-input=;");
 
     FormData urlencoded{{"a", "1"}, {"b", "x y"}};
     ClientResponse r3 = co_await wait_for(session.post(base + "/form", {.form_data = urlencoded}), kBound);
@@ -479,6 +541,16 @@ TEST(HttpMultipart, BadFormsGet400Or413AndTheConnectionServesOn) {
     EXPECT_EQ(r2.status(), 413);
     const std::string text = co_await r2.text();
     EXPECT_EQ(text.rfind("Maximum request body size 1000 exceeded, actual body size ", 0), 0u) << text;
+    // Heads count too: many empty parts with long heads, chunked.
+    std::string heads;
+    for (int i = 0; i < 50; ++i)
+      heads += "--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\nX-Pad: " + std::string(100, 'p') + "\r\n\r\n\r\n";
+    heads += "--XyZ--\r\n";
+    CIMultiDict heads_headers{{"Content-Type", t}};
+    RequestOptions heads_options{.headers = heads_headers, .data = heads, .chunked = true};
+    ClientResponse r4 = co_await wait_for(session.post(base + "/form", heads_options), kBound);
+    EXPECT_EQ(r4.status(), 413);
+    (void)co_await r4.read();
     // multipart() streams: no size limit.
     ClientResponse r3 = co_await wait_for(session.post(base + "/stream", {.form_data = big}), kBound);
     EXPECT_EQ(co_await r3.text(), "1");

@@ -100,15 +100,10 @@ std::string unquote_value(std::string_view v) {
   return out;
 }
 
-// RFC 8187's ext-value `charset'language'pct-encoded`, as UTF-8; nullopt for another
-// charset or a malformed value.
-std::optional<std::string> decode_ext_value(std::string_view v) {
-  const std::size_t q1 = v.find('\'');
-  if (q1 == std::string_view::npos) return std::nullopt;
-  const std::size_t q2 = v.find('\'', q1 + 1);
-  if (q2 == std::string_view::npos) return std::nullopt;
-  const std::string charset = lower(v.substr(0, q1));
-  std::string raw = unquote(v.substr(q2 + 1));
+// Percent-encoded bytes of `charset` as UTF-8; nullopt for a charset other than
+// utf-8, us-ascii and iso-8859-1.
+std::optional<std::string> decode_pct(std::string_view charset, std::string_view v) {
+  std::string raw = unquote(v);
   if (charset == "utf-8" || charset == "us-ascii" || charset.empty()) return raw;
   if (charset != "iso-8859-1" && charset != "latin-1" && charset != "latin1") return std::nullopt;
   std::string utf8;
@@ -121,6 +116,29 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
     }
   }
   return utf8;
+}
+
+// RFC 8187's ext-value `charset'language'pct-encoded`: the charset (lower case) and the
+// encoded value; nullopt when malformed.
+std::optional<std::pair<std::string, std::string_view>> split_ext_value(std::string_view v) {
+  const std::size_t q1 = v.find('\'');
+  if (q1 == std::string_view::npos) return std::nullopt;
+  const std::size_t q2 = v.find('\'', q1 + 1);
+  if (q2 == std::string_view::npos) return std::nullopt;
+  return std::make_pair(lower(v.substr(0, q1)), v.substr(q2 + 1));
+}
+
+// An ext-value as UTF-8, or nullopt.
+std::optional<std::string> decode_ext_value(std::string_view v) {
+  auto ext = split_ext_value(v);
+  if (!ext) return std::nullopt;
+  return decode_pct(ext->first, ext->second);
+}
+
+// RFC 2231's continuation names: `name*0`, `name*1*`, ...
+bool is_continuation(std::string_view key) noexcept {
+  const std::size_t star = key.find('*');
+  return star != std::string_view::npos && star + 1 < key.size() && key[star + 1] >= '0' && key[star + 1] <= '9';
 }
 
 // Content-Type's parameter `name` (unquoted), or nullopt.
@@ -250,7 +268,15 @@ std::pair<std::string, MultiDict> parse_content_disposition(std::string_view hea
   for (const auto& [key, value] : raw->params) {
     if (params.contains(key)) return {};  // a parameter given twice: ambiguous
     if (!detail::is_token(key)) continue;
-    if (key.back() == '*') {  // name*=charset'lang'value
+    if (is_continuation(key)) {  // name*N (a plain piece) or name*N* (encoded, decoded once joined)
+      if (key.back() == '*') {
+        params.add(key, value);
+      } else if (is_quoted(value)) {
+        params.add(key, unquote_value(value));
+      } else if (detail::is_token(value)) {
+        params.add(key, value);
+      }
+    } else if (key.back() == '*') {  // name*=charset'lang'value
       if (auto v = decode_ext_value(value)) params.add(key, std::move(*v));
     } else if (is_quoted(value)) {
       std::string v = unquote_value(value);
@@ -272,15 +298,29 @@ std::optional<std::string> content_disposition_filename(const MultiDict& params,
   key += '*';
   if (auto v = params.get(key)) return std::string(*v);
   if (auto v = params.get(name)) return std::string(*v);
-  // Continuations: name*0, name*1 (or name*1*), ... in order, as long as they run.
+  // Continuations: name*0, name*1, ... in order, as long as they run. An encoded piece
+  // (name*N*) is percent-decoded in the charset the first one names.
   std::string joined;
+  std::string charset = "utf-8";
   bool any = false;
   for (int n = 0;; ++n) {
-    std::string base = key + std::to_string(n);
-    auto v = params.get(base);
-    if (!v) v = params.get(base + '*');
-    if (!v) break;
-    joined.append(*v);
+    const std::string base = key + std::to_string(n);
+    if (auto v = params.get(base)) {
+      joined.append(*v);
+    } else if (auto e = params.get(base + '*')) {
+      std::string_view encoded = *e;
+      if (n == 0) {
+        auto ext = split_ext_value(encoded);
+        if (!ext) break;
+        charset = ext->first;
+        encoded = ext->second;
+      }
+      auto piece = decode_pct(charset, encoded);
+      if (!piece) break;
+      joined += *piece;
+    } else {
+      break;
+    }
     any = true;
   }
   if (!any) return std::nullopt;
@@ -302,11 +342,20 @@ struct BodyPartReader::Source {
   bool started = false;  // the first delimiter was found: the preamble is behind
   bool done = false;     // the closing delimiter was read
   bool bad_request = false;
+  bool form_data = false;  // multipart/form-data: parts carry no Content-Encoding (RFC 7578 4.8)
+  std::string error;       // set by fail(): the body is broken, every later read fails alike
   std::unique_ptr<BodyPartReader> part;
 
-  [[noreturn]] void fail(const std::string& what) const {
-    if (bad_request) throw HTTPBadRequest({.text = what});
-    throw ValueError(what);
+  [[noreturn]] void fail(const std::string& what) {
+    error = what;
+    raise();
+  }
+  [[noreturn]] void raise() const {
+    if (bad_request) throw HTTPBadRequest({.text = error});
+    throw ValueError(error);
+  }
+  void check() const {
+    if (!error.empty()) raise();
   }
 
   // More bytes from the source; false at its end.
@@ -359,6 +408,7 @@ struct BodyPartReader::Source {
 
   // Waits until the current part has bytes to give, or its end is in sight.
   Coro<std::size_t> part_bytes(bool& end) {
+    check();
     for (;;) {
       const std::size_t n = available(end);
       if (n > 0 || end) co_return n;
@@ -421,13 +471,15 @@ struct BodyPartReader::Source {
       std::string_view line = block.substr(0, eol);
       block.remove_prefix(eol + 2);
       if (line.front() == ' ' || line.front() == '\t') {  // an obsolete folded line
-        if (fields.empty()) fail("Invalid multipart part header " + py_repr(line));
+        if (fields.empty() || line.find_first_of("\r\n") != std::string_view::npos)
+          fail("Invalid multipart part header " + py_repr(line));
         fields.back().second += ' ';
         fields.back().second.append(trim(line));
         continue;
       }
       const std::size_t colon = line.find(':');
-      if (colon == std::string_view::npos || !detail::is_token(line.substr(0, colon)))
+      if (colon == std::string_view::npos || !detail::is_token(line.substr(0, colon)) ||
+          line.find_first_of("\r\n") != std::string_view::npos)
         fail("Invalid multipart part header " + py_repr(line));
       fields.emplace_back(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
     }
@@ -552,11 +604,12 @@ std::string BodyPartReader::decode(std::string_view data) const {
     throw RuntimeError("unknown content transfer encoding: " + cte);
   }
   const std::string ce = lower(trim(headers_.get("Content-Encoding", "")));
-  if (ce.empty() || ce == "identity") return out;
+  if (source_->form_data || ce.empty() || ce == "identity") return out;
   if (ce != "gzip" && ce != "deflate") throw RuntimeError("unknown content encoding: " + ce);
   ZLibDecompressor z(ce);
-  std::string plain = z.decompress(out);
-  plain += z.flush();
+  std::string plain = z.decompress(out, max_decompress_size + 1);
+  if (plain.size() > max_decompress_size)
+    throw ValueError("A multipart part decompresses to more than " + std::to_string(max_decompress_size) + " bytes");
   return plain;
 }
 
@@ -581,6 +634,7 @@ MultipartReader::MultipartReader(std::string_view content_type, Read read) : s_(
   if (boundary->size() > kMaxBoundary)
     throw ValueError("Invalid boundary " + py_repr(*boundary) + ", the boundary is too long");
   s_->read = std::move(read);
+  s_->form_data = ascii_iequals(trim(content_type.substr(0, content_type.find(';'))), "multipart/form-data");
   s_->boundary = std::move(*boundary);
   s_->delim = "\r\n--" + s_->boundary;
 }
@@ -605,6 +659,7 @@ Coro<BodyPartReader*> MultipartReader::next() {
     s.part.reset();
   }
   if (s.done) co_return nullptr;
+  s.check();
   if (!s.started) {  // the preamble, dropped
     for (;;) {
       bool end = false;
@@ -615,7 +670,8 @@ Coro<BodyPartReader*> MultipartReader::next() {
     }
     s.started = true;
   }
-  if (!co_await s.read_boundary_line()) co_return nullptr;
+  const bool another = co_await s.read_boundary_line();
+  if (!another) co_return nullptr;
   CIMultiDict headers = co_await s.read_head();
   s.part.reset(new BodyPartReader(&s, std::move(headers)));
   co_return s.part.get();

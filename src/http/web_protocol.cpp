@@ -1082,17 +1082,24 @@ Coro<PostData> Request::post() {
   } else if (ct == "multipart/form-data") {
     const std::uint64_t max = app_->options().client_max_size;
     if (auto cl = content_length(); max != 0 && cl && *cl > max) throw HTTPRequestEntityTooLarge(max, *cl);
-    MultipartReader reader = co_await multipart();
-    std::uint64_t size = 0;
-    while (BodyPartReader* part = co_await reader.next()) {
+    // Every byte taken from the body counts, heads and boundaries too: what post()
+    // keeps is bounded by client_max_size, however the body is cut up.
+    std::uint64_t taken = 0;
+    MultipartReader reader = multipart_reader(&taken);
+    auto check_size = [&] {
+      if (max != 0 && taken > max) throw HTTPRequestEntityTooLarge(max, taken);
+    };
+    for (;;) {
+      BodyPartReader* part = co_await reader.next();
+      check_size();
+      if (part == nullptr) break;
       if (part->is_multipart())
         throw HTTPBadRequest({.text = "A nested multipart part in a form: read it with request.multipart()"});
       std::optional<std::string> name = part->name();
       if (!name) throw HTTPBadRequest({.text = "A multipart form part without a name"});
       std::string value;
       for (std::string chunk; !(chunk = co_await part->read_chunk(64 * 1024)).empty();) {
-        size += chunk.size();
-        if (max != 0 && size > max) throw HTTPRequestEntityTooLarge(max, size);
+        check_size();
         value += chunk;
       }
       try {
@@ -1114,16 +1121,33 @@ Coro<PostData> Request::post() {
   co_return *post_;
 }
 
-Coro<MultipartReader> Request::multipart() {
-  std::optional<MultipartReader> reader;
+MultipartReader Request::multipart_reader(std::uint64_t* taken) {
+  // The body, from the stream; or, when read() has taken it already, from its copy.
+  MultipartReader::Read source;
+  if (body_) {
+    source = [this, taken, given = false]() mutable -> Coro<std::string> {
+      std::string out = given ? std::string() : *body_;
+      given = true;
+      if (taken) *taken += out.size();
+      co_return out;
+    };
+  } else {
+    source = [this, taken]() -> Coro<std::string> {
+      std::string out = co_await content.readany();
+      if (taken) *taken += out.size();
+      co_return out;
+    };
+  }
   try {
-    reader.emplace(header("Content-Type").value_or(""), [this] { return content.readany(); });
+    MultipartReader reader(header("Content-Type").value_or(""), std::move(source));
+    reader.set_bad_request_errors(true);
+    return reader;
   } catch (const ValueError& e) {
     throw HTTPBadRequest({.text = e.what()});
   }
-  reader->set_bad_request_errors(true);
-  co_return std::move(*reader);
 }
+
+Coro<MultipartReader> Request::multipart() { co_return multipart_reader(nullptr); }
 
 // --- BodyReader (request.content)
 

@@ -60,6 +60,8 @@ std::optional<std::string> content_disposition_filename(const MultiDict& params,
 class BodyPartReader {
  public:
   static constexpr std::size_t chunk_size = 8192;
+  /// The most decode() inflates a part to (aiohttp's max_decompress_size, 32 MiB).
+  static constexpr std::size_t max_decompress_size = 32 * 1024 * 1024;
 
   BodyPartReader(const BodyPartReader&) = delete;
   BodyPartReader& operator=(const BodyPartReader&) = delete;
@@ -94,13 +96,16 @@ class BodyPartReader {
 
   /// `data` decoded by the part's Content-Transfer-Encoding (base64, quoted-printable;
   /// binary, 8bit, 7bit as they are) and then its Content-Encoding (gzip, deflate,
-  /// identity). RuntimeError for another one, ValueError for bad base64.
+  /// identity), except in multipart/form-data, whose parts have none (RFC 7578 4.8, as
+  /// aiohttp). RuntimeError for another encoding, ValueError for bad base64 or over
+  /// max_decompress_size, ContentEncodingError for a corrupt stream.
   std::string decode(std::string_view data) const;
 
   /// The part is itself a multipart body (Content-Type multipart/...): aiohttp's next()
   /// returns a MultipartReader for it; here multipart() gives one.
   bool is_multipart() const;
-  /// A reader of the parts inside this one (ValueError when it is not multipart).
+  /// A reader of the parts inside this one (ValueError when it is not multipart). It
+  /// reads through this part, so it is done with when the outer reader's next() runs.
   MultipartReader multipart();
 
  private:
@@ -123,14 +128,16 @@ class MultipartReader {
   /// boundary=...`). ValueError when it is not multipart, has no boundary, or the
   /// boundary is over 70 characters.
   MultipartReader(std::string_view content_type, Read read);
-  /// The body of a client response (MultipartReader.from_response).
+  /// The body of a client response (MultipartReader.from_response); the reader reads
+  /// the response's stream, so the response must outlive it.
   static MultipartReader from_response(ClientResponse& response);
   MultipartReader(MultipartReader&&) noexcept;
   MultipartReader& operator=(MultipartReader&&) noexcept;
   ~MultipartReader();
 
   /// The next part (the one before is read to its end and dropped first); nullptr
-  /// after the closing boundary. The part lives until the next call.
+  /// after the closing boundary. The part lives until the next call. Once the body
+  /// was found malformed, every call raises the same error.
   Coro<BodyPartReader*> next();
   /// Reads and drops every part left.
   Coro<void> release();

@@ -153,8 +153,8 @@ class Request {
   /// nested multipart part (read those with multipart()).
   Coro<PostData> post();
   /// The multipart body as a stream of parts (aiohttp's multipart()), for uploads of
-  /// any size: not bounded by client_max_size. HTTPBadRequest (400) when the body is
-  /// not multipart or is malformed.
+  /// any size: not bounded by client_max_size. After read(), the parts of the body it
+  /// kept. HTTPBadRequest (400) when the body is not multipart or is malformed.
   Coro<MultipartReader> multipart();
 
   /// The body as a stream.
@@ -167,6 +167,8 @@ class Request {
   friend class StreamResponse;
   friend class Application;
   void reset() noexcept;
+  // The reader multipart() gives; `taken` (when given) counts the bytes it reads.
+  MultipartReader multipart_reader(std::uint64_t* taken);
 
   detail::WebConnection* conn_ = nullptr;
   Application* app_ = nullptr;
