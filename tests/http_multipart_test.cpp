@@ -489,7 +489,7 @@ TEST(HttpMultipart, PostGivesFieldsAndFilesAndAskingTwiceGivesThemAgain) {
   });
 }
 
-TEST(HttpMultipart, BadFormsGet400Or413AndTheConnectionServesOn) {
+TEST(HttpMultipart, BadFormsGet400Or413WithTheReasonAndTheServerAnswersOn) {
   Application app({.client_max_size = 1000});
   app.add_post("/form", [](Request& request) -> Coro<StreamResponse> {
     PostData form = co_await request.post();

@@ -12,6 +12,7 @@
 #include "aio/errors.hpp"
 #include "http/base64.hpp"
 #include "http/client_impl.hpp"
+#include "http/text.hpp"
 
 namespace aio::http {
 
@@ -346,20 +347,7 @@ Coro<std::string> ClientResponse::read() {
 }
 
 namespace {
-// Latin-1 to UTF-8.
-std::string latin1_to_utf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(0xC0 | (c >> 6));
-      out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return out;
-}
+using detail::latin1_to_utf8;
 }  // namespace
 
 Coro<std::string> ClientResponse::text(std::optional<std::string_view> encoding) {

@@ -9,22 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include "http/text.hpp"
 
 namespace aio::http {
 namespace {
 
-bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
-  return s;
-}
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  return out;
-}
+using detail::trim_blanks;
+using detail::ascii_lower;
 bool has_ctl(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);
@@ -128,7 +119,7 @@ std::optional<double> parse_cookie_date(std::string_view s) {
       }
     }
     if (!month && token.size() >= 3) {
-      std::string m = lower(token.substr(0, 3));
+      std::string m = ascii_lower(token.substr(0, 3));
       auto it = std::find(std::begin(kMonths), std::end(kMonths), m);
       if (it != std::end(kMonths)) {
         month = static_cast<int>(it - std::begin(kMonths)) + 1;
@@ -162,7 +153,7 @@ std::optional<Cookie> parse_set_cookie(std::string_view value, double now) {
   std::string_view attrs = pair.size() < value.size() ? value.substr(pair.size()) : std::string_view();
   auto eq = pair.find('=');
   if (eq == std::string_view::npos) return std::nullopt;
-  std::string_view name = trim(pair.substr(0, eq)), val = trim(pair.substr(eq + 1));
+  std::string_view name = trim_blanks(pair.substr(0, eq)), val = trim_blanks(pair.substr(eq + 1));
   if (name.empty() || has_ctl(name) || has_ctl(val)) return std::nullopt;
   Cookie c;
   c.name.assign(name);
@@ -174,8 +165,8 @@ std::optional<Cookie> parse_set_cookie(std::string_view value, double now) {
     std::string_view av = attrs.substr(0, attrs.find(';'));
     attrs.remove_prefix(av.size());
     auto aeq = av.find('=');
-    std::string key = lower(trim(av.substr(0, aeq)));
-    std::string_view aval = aeq == std::string_view::npos ? std::string_view() : trim(av.substr(aeq + 1));
+    std::string key = ascii_lower(trim_blanks(av.substr(0, aeq)));
+    std::string_view aval = aeq == std::string_view::npos ? std::string_view() : trim_blanks(av.substr(aeq + 1));
     if (key == "expires") {
       if (auto t = parse_cookie_date(aval)) expires_expiry = t;
     } else if (key == "max-age") {
@@ -190,7 +181,7 @@ std::optional<Cookie> parse_set_cookie(std::string_view value, double now) {
     } else if (key == "domain") {
       if (aval.empty()) continue;
       if (aval.starts_with('.')) aval.remove_prefix(1);
-      c.domain = lower(aval);
+      c.domain = ascii_lower(aval);
     } else if (key == "path") {
       c.path = (aval.empty() || aval[0] != '/') ? std::string() : std::string(aval);
     } else if (key == "secure") {
@@ -211,10 +202,10 @@ MultiDict parse_cookie_header(std::string_view header) {
   while (!header.empty()) {
     std::string_view item = header.substr(0, header.find(';'));
     header.remove_prefix(std::min(header.size(), item.size() + 1));
-    item = trim(item);
+    item = trim_blanks(item);
     auto eq = item.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string_view name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
+    std::string_view name = trim_blanks(item.substr(0, eq)), value = trim_blanks(item.substr(eq + 1));
     if (name.empty()) continue;
     std::string v;
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
@@ -361,7 +352,7 @@ std::vector<std::pair<std::string, std::string>> CookieJar::filter_cookies_pairs
 void CookieJar::clear() { cookies_.clear(); }
 
 void CookieJar::clear_domain(std::string_view domain) {
-  std::string d = lower(domain);
+  std::string d = ascii_lower(domain);
   std::erase_if(cookies_, [&d](const Entry& e) { return domain_match(e.cookie.domain, d); });
 }
 

@@ -14,6 +14,7 @@
 #include "aio/http/url.hpp"
 #include "aio/http/web_exceptions.hpp"
 #include "base64.hpp"
+#include "text.hpp"
 
 namespace aio::http {
 
@@ -23,18 +24,8 @@ constexpr std::size_t kMaxBoundary = 70;       // RFC 2046 section 5.1.1
 constexpr std::size_t kMaxHead = 16 * 1024;    // a part's header block
 constexpr std::size_t kMaxLine = 64 * 1024;    // readline() and the boundary line's padding
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  return r;
-}
+using detail::trim_blanks;
+using detail::ascii_lower;
 
 // A header value's `type; name=value; name="quoted"` split into its type and its
 // parameters (names lower-cased, values raw: quotes kept). nullopt when it does not
@@ -47,14 +38,14 @@ struct RawParams {
 std::optional<RawParams> split_params(std::string_view header) {
   RawParams out;
   std::size_t i = header.find(';');
-  out.type = trim(header.substr(0, i));
+  out.type = trim_blanks(header.substr(0, i));
   while (i != std::string_view::npos && i < header.size()) {
     ++i;  // past ';'
     while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
     if (i == header.size()) break;  // a trailing ';'
     const std::size_t eq = header.find('=', i);
     if (eq == std::string_view::npos) return std::nullopt;
-    std::string name = lower(trim(header.substr(i, eq - i)));
+    std::string name = ascii_lower(trim_blanks(header.substr(i, eq - i)));
     std::size_t v = eq + 1;
     while (v < header.size() && (header[v] == ' ' || header[v] == '\t')) ++v;
     std::size_t end;
@@ -69,7 +60,7 @@ std::optional<RawParams> split_params(std::string_view header) {
       i = end;
     } else {
       end = header.find(';', v);
-      out.params.emplace_back(std::move(name), trim(header.substr(v, end == std::string_view::npos ? end : end - v)));
+      out.params.emplace_back(std::move(name), trim_blanks(header.substr(v, end == std::string_view::npos ? end : end - v)));
       i = end;
     }
   }
@@ -106,16 +97,7 @@ std::optional<std::string> decode_pct(std::string_view charset, std::string_view
   std::string raw = unquote(v);
   if (charset == "utf-8" || charset == "us-ascii" || charset.empty()) return raw;
   if (charset != "iso-8859-1" && charset != "latin-1" && charset != "latin1") return std::nullopt;
-  std::string utf8;
-  for (unsigned char c : raw) {
-    if (c < 0x80) {
-      utf8 += static_cast<char>(c);
-    } else {
-      utf8 += static_cast<char>(0xC0 | (c >> 6));
-      utf8 += static_cast<char>(0x80 | (c & 0x3F));
-    }
-  }
-  return utf8;
+  return detail::latin1_to_utf8(raw);
 }
 
 // RFC 8187's ext-value `charset'language'pct-encoded`: the charset (lower case) and the
@@ -125,7 +107,7 @@ std::optional<std::pair<std::string, std::string_view>> split_ext_value(std::str
   if (q1 == std::string_view::npos) return std::nullopt;
   const std::size_t q2 = v.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
-  return std::make_pair(lower(v.substr(0, q1)), v.substr(q2 + 1));
+  return std::make_pair(ascii_lower(v.substr(0, q1)), v.substr(q2 + 1));
 }
 
 // An ext-value as UTF-8, or nullopt.
@@ -151,7 +133,7 @@ std::optional<std::string> media_param(std::string_view content_type, std::strin
 }
 
 bool is_multipart_type(std::string_view content_type) {
-  std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  std::string_view type = trim_blanks(content_type.substr(0, content_type.find(';')));
   return type.size() > 10 && ascii_iequals(type.substr(0, 10), "multipart/");
 }
 
@@ -290,7 +272,7 @@ std::pair<std::string, MultiDict> parse_content_disposition(std::string_view hea
       return {};
     }
   }
-  return {lower(raw->type), std::move(params)};
+  return {ascii_lower(raw->type), std::move(params)};
 }
 
 std::optional<std::string> content_disposition_filename(const MultiDict& params, std::string_view name) {
@@ -474,14 +456,14 @@ struct BodyPartReader::Source {
         if (fields.empty() || line.find_first_of("\r\n") != std::string_view::npos)
           fail("Invalid multipart part header " + py_repr(line));
         fields.back().second += ' ';
-        fields.back().second.append(trim(line));
+        fields.back().second.append(trim_blanks(line));
         continue;
       }
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos || !detail::is_token(line.substr(0, colon)) ||
           line.find_first_of("\r\n") != std::string_view::npos)
         fail("Invalid multipart part header " + py_repr(line));
-      fields.emplace_back(std::string(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+      fields.emplace_back(std::string(line.substr(0, colon)), std::string(trim_blanks(line.substr(colon + 1))));
     }
     pos = end + 2;  // past the blank line
     co_return CIMultiDict(std::move(fields));
@@ -591,7 +573,7 @@ Coro<void> BodyPartReader::release() {
 
 std::string BodyPartReader::decode(std::string_view data) const {
   std::string out;
-  const std::string cte = lower(trim(headers_.get("Content-Transfer-Encoding", "")));
+  const std::string cte = ascii_lower(trim_blanks(headers_.get("Content-Transfer-Encoding", "")));
   if (cte == "base64") {
     auto d = detail::base64_decode(data);
     if (!d) throw ValueError("Invalid base64 in a part with Content-Transfer-Encoding: base64");
@@ -603,7 +585,7 @@ std::string BodyPartReader::decode(std::string_view data) const {
   } else {
     throw RuntimeError("unknown content transfer encoding: " + cte);
   }
-  const std::string ce = lower(trim(headers_.get("Content-Encoding", "")));
+  const std::string ce = ascii_lower(trim_blanks(headers_.get("Content-Encoding", "")));
   if (source_->form_data || ce.empty() || ce == "identity") return out;
   if (ce != "gzip" && ce != "deflate") throw RuntimeError("unknown content encoding: " + ce);
   ZLibDecompressor z(ce);
@@ -634,7 +616,7 @@ MultipartReader::MultipartReader(std::string_view content_type, Read read) : s_(
   if (boundary->size() > kMaxBoundary)
     throw ValueError("Invalid boundary " + py_repr(*boundary) + ", the boundary is too long");
   s_->read = std::move(read);
-  s_->form_data = ascii_iequals(trim(content_type.substr(0, content_type.find(';'))), "multipart/form-data");
+  s_->form_data = ascii_iequals(trim_blanks(content_type.substr(0, content_type.find(';'))), "multipart/form-data");
   s_->boundary = std::move(*boundary);
   s_->delim = "\r\n--" + s_->boundary;
 }

@@ -27,6 +27,7 @@
 #include "aio/http/cookies.hpp"
 #include "aio/http/url.hpp"
 #include "aio/socket.hpp"
+#include "http/text.hpp"
 
 namespace aio::http {
 namespace {
@@ -955,22 +956,14 @@ std::pair<int, int> Request::version() const noexcept {
 bool Request::keep_alive() const noexcept { return conn_->keep_alive_; }
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-std::string lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return r;
-}
+using detail::trim_blanks;
+using detail::ascii_lower;
 }  // namespace
 
 std::string Request::content_type() const {
   auto ct = header("Content-Type");
   if (!ct) return "application/octet-stream";
-  return lower(trim(ct->substr(0, ct->find(';'))));
+  return ascii_lower(trim_blanks(ct->substr(0, ct->find(';'))));
 }
 
 std::string Request::charset() const {
@@ -979,13 +972,13 @@ std::string Request::charset() const {
   std::string_view rest = *ct;
   for (auto semi = rest.find(';'); semi != std::string_view::npos; semi = rest.find(';')) {
     rest.remove_prefix(semi + 1);
-    std::string_view param = trim(rest.substr(0, rest.find(';')));
+    std::string_view param = trim_blanks(rest.substr(0, rest.find(';')));
     const auto eq = param.find('=');
     if (eq == std::string_view::npos) continue;
-    if (lower(trim(param.substr(0, eq))) != "charset") continue;
-    std::string_view v = trim(param.substr(eq + 1));
+    if (ascii_lower(trim_blanks(param.substr(0, eq))) != "charset") continue;
+    std::string_view v = trim_blanks(param.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    return lower(v);
+    return ascii_lower(v);
   }
   return {};
 }
