@@ -817,6 +817,81 @@ TEST(HttpServer, StaticFilesWithTraversalRejected) {
   });
 }
 
+// Named resources and url_for, against aiohttp's own url_for of the same routes
+// (python3-aiohttp, so /usr/bin/python3).
+TEST(HttpServer, NamedResourcesBuildTheirUrlsAsAiohttp) {
+  TempDir dir;
+  Application app;
+  auto h = [](Request& request) -> Coro<StreamResponse> {
+    co_return Response({.text = request.app().router()["about"].url_for().str()});
+  };
+  app.add_get("/about", h, "about");
+  app.add_get("/users/{id:\\d+}/posts/{slug}", h, "user-post");
+  app.add_route("*", "/files/{tail:.*}", h, "files");
+  app.router().add_static("/static", dir.path, {.name = "static"});
+  app.add_routes({web_routes::get("/via-routes", h, "a.b:c-d_e")});
+  UrlDispatcher& router = app.router();
+
+  EXPECT_EQ(router["about"].name(), "about");
+  EXPECT_EQ(router["user-post"].canonical(), "/users/{id:\\d+}/posts/{slug}");
+  EXPECT_EQ(router.named_resources().size(), 5u);
+  std::vector<std::string> ours = {
+      router["user-post"].url_for({{"id", "42"}, {"slug", "a b/c?d#e%f"}}).str(),
+      router["files"].url_for({{"tail", "x/y z.txt"}}).str(),
+      router["static"].url_for({{"filename", "css/site one.css"}}).str(),
+      router["user-post"].url_for({{"id", "1"}, {"slug", "\xC3\xA9;,=@:+&$!*()'~"}}).with_query({{"page", "2"}}).str(),
+      router["about"].url_for().str(),
+      router["a.b:c-d_e"].url_for().str()};
+  const char* script = R"(
+import sys
+from aiohttp import web
+app = web.Application()
+async def h(r): pass
+app.router.add_get('/about', h, name='about')
+app.router.add_get(r'/users/{id:\d+}/posts/{slug}', h, name='user-post')
+app.router.add_route('*', '/files/{tail:.*}', h, name='files')
+app.router.add_static('/static', sys.argv[1], name='static')
+app.router.add_get('/via-routes', h, name='a.b:c-d_e')
+r = app.router
+print(r['user-post'].url_for(id='42', slug='a b/c?d#e%f'))
+print(r['files'].url_for(tail='x/y z.txt'))
+print(r['static'].url_for(filename='css/site one.css'))
+print(r['user-post'].url_for(id='1', slug='\u00e9;,=@:+&$!*()\'~').with_query({'page': '2'}))
+print(r['about'].url_for())
+print(r['a.b:c-d_e'].url_for())
+)";
+  std::ofstream(dir.path + "/urls.py") << script;
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + dir.path + "/urls.py " + dir.path + " > " + dir.path + "/out").c_str()), 0);
+  std::ifstream in(dir.path + "/out");
+  std::vector<std::string> theirs;
+  for (std::string line; std::getline(in, line);) theirs.push_back(line);
+  EXPECT_EQ(ours, theirs);
+
+  // A missing part is Python's KeyError; names follow aiohttp's rule and are unique.
+  try {
+    (void)router["user-post"].url_for({{"id", "1"}});
+    ADD_FAILURE() << "url_for without slug";
+  } catch (const std::out_of_range& e) {
+    EXPECT_STREQ(e.what(), "'slug'");
+  }
+  EXPECT_THROW((void)router["nowhere"], std::out_of_range);
+  try {
+    app.add_get("/other", h, "about");
+    ADD_FAILURE() << "a duplicate name was taken";
+  } catch (const ValueError& e) {
+    EXPECT_STREQ(e.what(), "Duplicate 'about', already handled by '/about'");
+  }
+  for (const char* bad : {"has space", "1st", "a..b", "-x", "x/y"}) EXPECT_THROW(app.add_get("/bad", h, bad), ValueError) << bad;
+
+  // In a handler, through request.app().
+  aio::run([&]() -> Coro<> {
+    TestServer ts(app);
+    co_await ts.start();
+    RawResponse r = co_await ts.request("GET /via-routes HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.body, "/about");
+  }());
+}
+
 TEST(HttpServer, StaticShowIndexListsADirectoryAsAiohttp) {
   TempDir root;
   ::mkdir((root.path + "/www").c_str(), 0755);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <regex>
 
@@ -37,15 +38,15 @@ RouteDef view(std::string path, Handler h, std::string name) { return route("*",
 
 // --- the router
 
-namespace {
+namespace detail {
 
-struct Route {
+struct RouterRoute {
   std::string method;  // "*": any
   Handler handler;
   Handler composed;    // through the middlewares (Application::freeze)
 };
 
-struct Resource {
+struct RouterResource {
   enum class Kind { plain, dynamic, prefix } kind = Kind::plain;
   // As given: the plain path, the dynamic pattern; a prefix without its trailing '/'s
   // ("" for the root).
@@ -54,7 +55,7 @@ struct Resource {
   std::vector<std::string> names;
   std::string directory;  // prefix (static files)
   StaticOptions static_options;
-  std::vector<Route> routes;
+  std::vector<RouterRoute> routes;
 
   // Whether `path` is this resource's; fills `info` with the parameters.
   bool match(std::string_view path, MultiDict& info) const {
@@ -76,7 +77,15 @@ struct Resource {
     }
     return false;
   }
+  std::string name;  // router["name"]; "" when unnamed
 };
+
+}  // namespace detail
+
+namespace {
+
+using detail::RouterResource;
+using detail::RouterRoute;
 
 std::string regex_escape(std::string_view s) {
   std::string r;
@@ -88,7 +97,7 @@ std::string regex_escape(std::string_view s) {
 }
 
 // "/city/{name}" and "/n/{id:\\d+}" into a regex with one group per parameter.
-void compile_dynamic(Resource& r) {
+void compile_dynamic(RouterResource& r) {
   std::string re;
   std::string_view p = r.pattern;
   std::size_t i = 0;
@@ -136,52 +145,77 @@ std::string upper(std::string_view s) {
 }  // namespace
 
 struct UrlDispatcher::Impl {
-  std::vector<std::unique_ptr<Resource>> resources;
+  std::vector<std::unique_ptr<RouterResource>> resources;
+  std::map<std::string, RouterResource*, std::less<>> named;
   bool frozen = false;
   Handler raise_match_error;  // composed: throws the request's 404 / 405
   Handler match_error_base;
 
-  Resource& resource_for(Resource::Kind kind, std::string_view pattern) {
+  RouterResource& resource_for(RouterResource::Kind kind, std::string_view pattern) {
     for (auto& r : resources)
       if (r->kind == kind && r->pattern == pattern) return *r;
-    auto r = std::make_unique<Resource>();
+    auto r = std::make_unique<RouterResource>();
     r->kind = kind;
     r->pattern = std::string(pattern);
-    if (kind == Resource::Kind::dynamic) compile_dynamic(*r);
+    if (kind == RouterResource::Kind::dynamic) compile_dynamic(*r);
     resources.push_back(std::move(r));
     return *resources.back();
+  }
+
+  // Gives `r` the name (aiohttp's rule: identifiers joined by '.', ':' or '-').
+  void name(RouterResource& r, std::string_view name) {
+    if (name.empty() || r.name == name) return;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= name.size(); ++i) {
+      if (i < name.size() && std::string_view(".:-").find(name[i]) == std::string_view::npos) continue;
+      const std::string_view part = name.substr(start, i - start);
+      const bool identifier =
+          !part.empty() && !std::isdigit(static_cast<unsigned char>(part[0])) &&
+          std::all_of(part.begin(), part.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+      if (!identifier)
+        throw ValueError("Incorrect route name '" + std::string(name) +
+                         "', the name should be a sequence of python identifiers separated by dash, dot or column");
+      start = i + 1;
+    }
+    if (auto it = named.find(name); it != named.end())
+      throw ValueError("Duplicate '" + std::string(name) + "', already handled by '" + it->second->pattern + "'");
+    if (!r.name.empty())
+      throw ValueError("The resource '" + r.pattern + "' is named '" + r.name + "' already, not '" + std::string(name) + "'");
+    r.name = std::string(name);
+    named.emplace(r.name, &r);
   }
 };
 
 UrlDispatcher::UrlDispatcher() : impl_(std::make_unique<Impl>()) {}
 UrlDispatcher::~UrlDispatcher() = default;
 
-void UrlDispatcher::add_route(std::string_view method, std::string_view path, Handler handler, std::string_view) {
+void UrlDispatcher::add_route(std::string_view method, std::string_view path, Handler handler, std::string_view name) {
   if (impl_->frozen) throw RuntimeError("Cannot register a resource into frozen router.");
   if (path.empty() || path[0] != '/') throw ValueError("path should be started with / or be empty");
   const bool dynamic = path.find_first_of("{}") != std::string_view::npos;
-  Resource& r = impl_->resource_for(dynamic ? Resource::Kind::dynamic : Resource::Kind::plain, path);
+  RouterResource& r = impl_->resource_for(dynamic ? RouterResource::Kind::dynamic : RouterResource::Kind::plain, path);
+  impl_->name(r, name);
   std::string m = upper(method);
-  for (const Route& existing : r.routes)
+  for (const RouterRoute& existing : r.routes)
     if (existing.method == m || existing.method == "*")
       throw RuntimeError("Added route will never be executed, method " + m + " is already registered");
-  r.routes.push_back(Route{std::move(m), std::move(handler), {}});
+  r.routes.push_back(RouterRoute{std::move(m), std::move(handler), {}});
 }
 
-void UrlDispatcher::add_get(std::string_view path, Handler handler, bool allow_head) {
-  if (allow_head) add_route("HEAD", path, handler);
-  add_route("GET", path, std::move(handler));
+void UrlDispatcher::add_get(std::string_view path, Handler handler, std::string_view name, bool allow_head) {
+  if (allow_head) add_route("HEAD", path, handler, name);
+  add_route("GET", path, std::move(handler), name);
 }
-void UrlDispatcher::add_post(std::string_view path, Handler h) { add_route("POST", path, std::move(h)); }
-void UrlDispatcher::add_put(std::string_view path, Handler h) { add_route("PUT", path, std::move(h)); }
-void UrlDispatcher::add_patch(std::string_view path, Handler h) { add_route("PATCH", path, std::move(h)); }
-void UrlDispatcher::add_delete(std::string_view path, Handler h) { add_route("DELETE", path, std::move(h)); }
-void UrlDispatcher::add_head(std::string_view path, Handler h) { add_route("HEAD", path, std::move(h)); }
+void UrlDispatcher::add_post(std::string_view path, Handler h, std::string_view name) { add_route("POST", path, std::move(h), name); }
+void UrlDispatcher::add_put(std::string_view path, Handler h, std::string_view name) { add_route("PUT", path, std::move(h), name); }
+void UrlDispatcher::add_patch(std::string_view path, Handler h, std::string_view name) { add_route("PATCH", path, std::move(h), name); }
+void UrlDispatcher::add_delete(std::string_view path, Handler h, std::string_view name) { add_route("DELETE", path, std::move(h), name); }
+void UrlDispatcher::add_head(std::string_view path, Handler h, std::string_view name) { add_route("HEAD", path, std::move(h), name); }
 
 void UrlDispatcher::add_routes(std::initializer_list<RouteDef> routes) {
   for (const RouteDef& d : routes) {
     if (d.method == "GET") {
-      add_get(d.path, d.handler);
+      add_get(d.path, d.handler, d.name);
     } else {
       add_route(d.method, d.path, d.handler, d.name);
     }
@@ -189,6 +223,67 @@ void UrlDispatcher::add_routes(std::initializer_list<RouteDef> routes) {
 }
 
 std::size_t UrlDispatcher::size() const noexcept { return impl_->resources.size(); }
+
+Resource UrlDispatcher::operator[](std::string_view name) const {
+  auto it = impl_->named.find(name);
+  if (it == impl_->named.end()) throw std::out_of_range("'" + std::string(name) + "'");
+  return Resource(it->second);
+}
+
+std::map<std::string, Resource> UrlDispatcher::named_resources() const {
+  std::map<std::string, Resource> out;
+  for (const auto& [name, r] : impl_->named) out.emplace(name, Resource(r));
+  return out;
+}
+
+// --- a resource's URL
+
+namespace {
+// A value in a URL path as yarl quotes it: '/' and the sub-delimiters kept.
+std::string quote_path_part(std::string_view v) { return quote(v, "/@:!$&'()*+,;="); }
+
+std::string_view part_of(const MultiDict& parts, std::string_view key) {
+  auto v = parts.get(key);
+  if (!v) throw std::out_of_range("'" + std::string(key) + "'");
+  return *v;
+}
+}  // namespace
+
+const std::string& Resource::name() const noexcept { return r_->name; }
+const std::string& Resource::canonical() const noexcept { return r_->pattern; }
+
+URL Resource::url_for(const MultiDict& parts) const {
+  const std::string& p = r_->pattern;
+  std::string path;
+  switch (r_->kind) {
+    case RouterResource::Kind::plain:
+      path = p;
+      break;
+    case RouterResource::Kind::prefix:
+      path = p + "/" + quote_path_part(part_of(parts, "filename"));
+      break;
+    case RouterResource::Kind::dynamic:
+      // The pattern with each {name} or {name:regex} replaced (the pattern parsed when
+      // it was added, so its braces balance).
+      for (std::size_t i = 0; i < p.size();) {
+        if (p[i] != '{') {
+          path += p[i++];
+          continue;
+        }
+        int depth = 0;
+        std::size_t j = i;
+        for (; j < p.size(); ++j) {
+          if (p[j] == '{') ++depth;
+          if (p[j] == '}' && --depth == 0) break;
+        }
+        const std::string_view inner = std::string_view(p).substr(i + 1, j - i - 1);
+        path += quote_path_part(part_of(parts, inner.substr(0, inner.find(':'))));
+        i = j + 1;
+      }
+      break;
+  }
+  return URL(path, true);
+}
 
 namespace {
 
@@ -200,7 +295,7 @@ struct StaticTarget {
   bool directory = false;
 };
 
-StaticTarget static_target(const Resource& r, const std::string& filename) {
+StaticTarget static_target(const RouterResource& r, const std::string& filename) {
   if (filename.find('\0') != std::string::npos) throw HTTPNotFound();
   if (!filename.empty() && filename[0] == '/') throw HTTPForbidden();
   std::vector<std::string_view> parts;
@@ -293,17 +388,18 @@ void UrlDispatcher::add_static(std::string_view prefix, std::string directory, S
   struct stat st {};
   if (::stat(directory.c_str(), &st) != 0) throw ValueError("'" + directory + "' does not exist");
   if (!S_ISDIR(st.st_mode)) throw ValueError("'" + directory + "' is not a directory");
-  Resource& r = impl_->resource_for(Resource::Kind::prefix, p);
+  RouterResource& r = impl_->resource_for(RouterResource::Kind::prefix, p);
+  impl_->name(r, options.name);
   r.directory = std::move(directory);
   r.static_options = options;
-  const Resource* res = &r;
+  const RouterResource* res = &r;
   Handler h = [res](Request& request) -> Coro<StreamResponse> {
     StaticTarget t = static_target(*res, request.match_info().getone("filename"));
     if (t.directory) co_return Response({.text = directory_index(res->pattern, t), .content_type = "text/html"});
     co_return FileResponse(std::move(t.path), res->static_options.chunk_size);
   };
-  r.routes.push_back(Route{"GET", h, {}});
-  r.routes.push_back(Route{"HEAD", std::move(h), {}});
+  r.routes.push_back(RouterRoute{"GET", h, {}});
+  r.routes.push_back(RouterRoute{"HEAD", std::move(h), {}});
 }
 
 // --- Application
@@ -326,7 +422,7 @@ void Application::freeze() {
   auto& impl = router_.impl();
   impl.frozen = true;
   for (auto& r : impl.resources)
-    for (Route& route : r->routes) route.composed = compose(middlewares, route.handler);
+    for (RouterRoute& route : r->routes) route.composed = compose(middlewares, route.handler);
   impl.raise_match_error = compose(middlewares, [](Request& request) -> Coro<StreamResponse> {
     // The request's routing failure, thrown here so that middlewares see it.
     if (auto& allowed = request.allowed_methods_) throw HTTPMethodNotAllowed(request.method(), std::move(*allowed));
@@ -350,14 +446,14 @@ Coro<StreamResponse> Application::handle(Request& request) {
   bool path_matched = false;
   for (const auto& r : impl.resources) {
     if (!r->match(path, info)) continue;
-    const Route* get = nullptr;
-    for (const Route& route : r->routes) {
+    const RouterRoute* get = nullptr;
+    for (const RouterRoute& route : r->routes) {
       if (route.method == method || route.method == "*") return route.composed(request);
       if (route.method == "GET") get = &route;
     }
     if (method == "HEAD" && get != nullptr) return get->composed(request);
     path_matched = true;
-    for (const Route& route : r->routes) allowed.push_back(route.method);
+    for (const RouterRoute& route : r->routes) allowed.push_back(route.method);
     info.clear();
   }
   if (path_matched) request.allowed_methods_ = std::move(allowed);

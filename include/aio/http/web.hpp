@@ -19,6 +19,7 @@
 #pragma once
 
 #include <any>
+#include <concepts>
 #include <cstdio>
 #include <cstddef>
 #include <functional>
@@ -34,6 +35,7 @@
 #include "aio/coro.hpp"
 #include "aio/http/headers.hpp"
 #include "aio/http/parser.hpp"
+#include "aio/http/url.hpp"
 #include "aio/http/web_exceptions.hpp"
 #include "aio/http/web_request.hpp"
 #include "aio/http/web_response.hpp"
@@ -71,10 +73,36 @@ RouteDef route(std::string method, std::string path, Handler handler, std::strin
 
 /// Options of add_static.
 struct StaticOptions {
+  /// router["name"] (aiohttp's name=).
+  std::string name{};
   bool follow_symlinks = false;
   /// A directory answers an HTML index of its entries (aiohttp's format) instead of 403.
   bool show_index = false;
   std::size_t chunk_size = 256 * 1024;
+};
+
+namespace detail {
+struct RouterResource;
+}
+
+/// A resource of the router, as router["name"] gives it (aiohttp's Resource): valid
+/// while its application is.
+class Resource {
+ public:
+  const std::string& name() const noexcept;
+  /// The path as added: "/about", "/city/{name}", a static prefix ("/static").
+  const std::string& canonical() const noexcept;
+  /// The resource's URL (a relative one: a path), aiohttp's url_for(**parts): a
+  /// dynamic resource's {name} take `parts[name]`, a static one `parts["filename"]`,
+  /// percent-encoded as yarl does in a path ('/' kept). std::out_of_range('name')
+  /// (Python's KeyError) for a missing part. The values are not checked against the
+  /// parameters' patterns, as in aiohttp.
+  URL url_for(const MultiDict& parts = {}) const;
+
+ private:
+  friend class UrlDispatcher;
+  explicit Resource(const detail::RouterResource* r) noexcept : r_(r) {}
+  const detail::RouterResource* r_;
 };
 
 /// aiohttp's UrlDispatcher: resources in the order they were added, each a plain path
@@ -92,12 +120,21 @@ class UrlDispatcher {
   /// Adds a route; "*" is any method. ValueError for a bad path pattern, RuntimeError
   /// once the application runs.
   void add_route(std::string_view method, std::string_view path, Handler handler, std::string_view name = {});
-  void add_get(std::string_view path, Handler handler, bool allow_head = true);
-  void add_post(std::string_view path, Handler handler);
-  void add_put(std::string_view path, Handler handler);
-  void add_patch(std::string_view path, Handler handler);
-  void add_delete(std::string_view path, Handler handler);
-  void add_head(std::string_view path, Handler handler);
+  /// A name makes the resource router[name]: identifiers joined by '.', ':' or '-';
+  /// ValueError for another one, or one given to another resource already.
+  void add_get(std::string_view path, Handler handler, std::string_view name = {}, bool allow_head = true);
+  /// add_get(path, handler, allow_head), without a name. (A template, so that a name
+  /// given as a string literal never turns into this bool.)
+  template <class B>
+    requires std::same_as<B, bool>
+  void add_get(std::string_view path, Handler handler, B allow_head) {
+    add_get(path, std::move(handler), std::string_view(), allow_head);
+  }
+  void add_post(std::string_view path, Handler handler, std::string_view name = {});
+  void add_put(std::string_view path, Handler handler, std::string_view name = {});
+  void add_patch(std::string_view path, Handler handler, std::string_view name = {});
+  void add_delete(std::string_view path, Handler handler, std::string_view name = {});
+  void add_head(std::string_view path, Handler handler, std::string_view name = {});
   /// Serves the files under `directory` at `prefix` + their relative path. A path that
   /// leaves the directory ("..", an encoded "%2e%2e", a symlink out unless
   /// follow_symlinks) answers 404, an absolute one 403, a directory 403 (or its index
@@ -105,6 +142,11 @@ class UrlDispatcher {
   void add_static(std::string_view prefix, std::string directory, StaticOptions options = {});
   void add_routes(std::initializer_list<RouteDef> routes);
   std::size_t size() const noexcept;
+  /// The resource named `name` (app.router["name"]); std::out_of_range('name') when
+  /// there is none.
+  Resource operator[](std::string_view name) const;
+  /// The named resources by name.
+  std::map<std::string, Resource> named_resources() const;
 
   struct Impl;
   Impl& impl() noexcept { return *impl_; }
@@ -139,14 +181,24 @@ class Application {
   Application& operator=(const Application&) = delete;
 
   UrlDispatcher& router() noexcept { return router_; }
-  void add_route(std::string_view method, std::string_view path, Handler handler) {
-    router_.add_route(method, path, std::move(handler));
+  void add_route(std::string_view method, std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_route(method, path, std::move(handler), name);
   }
-  void add_get(std::string_view path, Handler handler) { router_.add_get(path, std::move(handler)); }
-  void add_post(std::string_view path, Handler handler) { router_.add_post(path, std::move(handler)); }
-  void add_put(std::string_view path, Handler handler) { router_.add_put(path, std::move(handler)); }
-  void add_patch(std::string_view path, Handler handler) { router_.add_patch(path, std::move(handler)); }
-  void add_delete(std::string_view path, Handler handler) { router_.add_delete(path, std::move(handler)); }
+  void add_get(std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_get(path, std::move(handler), name);
+  }
+  void add_post(std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_post(path, std::move(handler), name);
+  }
+  void add_put(std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_put(path, std::move(handler), name);
+  }
+  void add_patch(std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_patch(path, std::move(handler), name);
+  }
+  void add_delete(std::string_view path, Handler handler, std::string_view name = {}) {
+    router_.add_delete(path, std::move(handler), name);
+  }
   void add_routes(std::initializer_list<RouteDef> routes) { router_.add_routes(routes); }
   void add_static(std::string_view prefix, std::string directory, StaticOptions options = {}) {
     router_.add_static(prefix, std::move(directory), options);
@@ -329,6 +381,7 @@ using http::Middleware;
 using http::MultipartReader;
 using http::PostData;
 using http::Request;
+using http::Resource;
 using http::ETag;
 using http::HttpRange;
 using http::Response;
