@@ -8,6 +8,7 @@
 
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
+#include "support/http_serve.hpp"
 
 namespace aio::http {
 namespace {
@@ -415,18 +416,7 @@ TEST(FormData, IsUrlencodedUntilAFieldIsAFile) {
 
 // --- The server's request.post() and request.multipart(), with aio's client
 
-template <class F>
-void serve(Application& app, F body) {
-  auto main_ = [&]() -> Coro<> {
-    AppRunner runner(app, {.access_log = nullptr});
-    co_await runner.setup();
-    TCPSite site(runner, "127.0.0.1", 0);
-    co_await site.start();
-    co_await body("http://127.0.0.1:" + std::to_string(site.port()));
-    co_await runner.cleanup();
-  };
-  aio::run(main_());
-}
+using test::serve_app;
 
 // The form as text: "name=value" for fields, "name=filename(type)[size]value" for files.
 std::string describe(const PostData& form) {
@@ -465,7 +455,7 @@ TEST(HttpMultipart, PostGivesFieldsAndFilesAndAskingTwiceGivesThemAgain) {
     EXPECT_EQ(form.file("title"), nullptr);  // a plain field
     co_return Response({.text = out});
   });
-  serve(app, [&](std::string base) -> Coro<> {
+  serve_app(app, [&](std::string base) -> Coro<> {
     ClientSession session;
     FormData form;
     form.add_field("title", "T");
@@ -504,7 +494,7 @@ TEST(HttpMultipart, BadFormsGet400Or413WithTheReasonAndTheServerAnswersOn) {
     }
     co_return Response({.text = std::to_string(parts)});
   });
-  serve(app, [&](std::string base) -> Coro<> {
+  serve_app(app, [&](std::string base) -> Coro<> {
     ClientSession session;
     auto post = [&](std::string path, std::string body, std::string type) -> Coro<std::pair<int, std::string>> {
       CIMultiDict headers{{"Content-Type", type}};
@@ -580,7 +570,7 @@ TEST(HttpMultipart, AnUploadLargerThanClientMaxSizeStreamsToAFile) {
   });
   std::string data;
   for (int i = 0; data.size() < 3 * 1024 * 1024; ++i) data += std::to_string(i) + "\r\n--";
-  serve(app, [&](std::string base) -> Coro<> {
+  serve_app(app, [&](std::string base) -> Coro<> {
     ClientSession session;
     FormData form;
     form.add_field("a", data, {.filename = "a.bin"});
@@ -604,7 +594,7 @@ TEST(HttpMultipart, ClientReadsAMultipartResponse) {
     w.append_json({{"two", 2}});
     co_return Response({.body = w.body(), .content_type = w.content_type()});
   });
-  serve(app, [&](std::string base) -> Coro<> {
+  serve_app(app, [&](std::string base) -> Coro<> {
     ClientSession session;
     ClientResponse r = co_await wait_for(session.get(base + "/parts"), kBound);
     MultipartReader reader = MultipartReader::from_response(r);
@@ -661,7 +651,7 @@ async def main(url):
 asyncio.run(main(sys.argv[1]))
 )";
   PeerRun run;
-  serve(app, [&](std::string base) -> Coro<> { run = co_await python(script, base + "/form"); });
+  serve_app(app, [&](std::string base) -> Coro<> { run = co_await python(script, base + "/form"); });
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_EQ(run.out, "200 name=Zo\xC3\xAB;file=data.bin(application/x-thing)[12]" + std::string("\0\x01", 2) +
                          " bytes\r\n--;note=a\r\nb;\n");
@@ -744,7 +734,7 @@ TEST(HttpMultipartPeers, CurlUploadsFilesWithDashF) {
   Application app;
   form_echo_app(app);
   PeerRun run;
-  serve(app, [&](std::string base) -> Coro<> {
+  serve_app(app, [&](std::string base) -> Coro<> {
     SubprocessOptions options;
     options.stdout = PIPE;
     options.stderr = PIPE;

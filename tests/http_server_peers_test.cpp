@@ -11,6 +11,7 @@
 
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
+#include "support/http_serve.hpp"
 
 namespace aio::http {
 namespace {
@@ -52,15 +53,7 @@ template <class F>
 void with_server(F body) {
   Application app;
   make_app(app);
-  auto main_ = [&]() -> Coro<> {
-    AppRunner runner(app, {.access_log = nullptr});
-    co_await runner.setup();
-    TCPSite site(runner, "127.0.0.1", 0);
-    co_await site.start();
-    co_await body("http://127.0.0.1:" + std::to_string(site.port()));
-    co_await runner.cleanup();
-  };
-  aio::run(main_());
+  test::serve_app(app, body);
 }
 
 TEST(HttpServerPeers, CurlKeepAliveOverTwoUrls) {
