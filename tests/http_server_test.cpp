@@ -755,19 +755,23 @@ struct TempDir {
   void write(const std::string& rel, const std::string& data) const {
     std::ofstream(path + "/" + rel) << data;
   }
+  void mkdir(const std::string& rel) const { ::mkdir((path + "/" + rel).c_str(), 0755); }
+  void symlink(const std::string& target, const std::string& rel) const {
+    ::symlink((path + "/" + target).c_str(), (path + "/" + rel).c_str());
+  }
 };
 
 TEST(HttpServer, StaticFilesWithTraversalRejected) {
   TempDir root;
-  ::mkdir((root.path + "/www").c_str(), 0755);
-  ::mkdir((root.path + "/www/sub").c_str(), 0755);
+  root.mkdir("www");
+  root.mkdir("www/sub");
   root.write("www/index.html", "<html>hi</html>");
   root.write("www/sub/data.json", "{\"a\":1}");
   root.write("secret.txt", "secret");
   std::string big(300000, 'x');
   for (std::size_t i = 0; i < big.size(); i += 1000) big[i] = static_cast<char>('a' + (i / 1000) % 26);
   root.write("www/big.bin", big);
-  ::symlink((root.path + "/secret.txt").c_str(), (root.path + "/www/link.txt").c_str());
+  root.symlink("secret.txt", "www/link.txt");
   Application app;
   app.add_static("/static", root.path + "/www");
   serve(app, [&](TestServer& s) -> Coro<> {
@@ -894,13 +898,13 @@ print(r['a.b:c-d_e'].url_for())
 
 TEST(HttpServer, StaticShowIndexListsADirectoryAsAiohttp) {
   TempDir root;
-  ::mkdir((root.path + "/www").c_str(), 0755);
-  ::mkdir((root.path + "/www/sub dir").c_str(), 0755);
+  root.mkdir("www");
+  root.mkdir("www/sub dir");
   root.write("www/b.txt", "b");
   root.write("www/a<&>.html", "a");
   root.write("www/sub dir/x.txt", "x");
   root.write("secret.txt", "secret");
-  ::symlink((root.path + "/secret.txt").c_str(), (root.path + "/www/link.txt").c_str());
+  root.symlink("secret.txt", "www/link.txt");
   Application app;
   app.add_static("/static", root.path + "/www", {.show_index = true});
   serve(app, [&](TestServer& s) -> Coro<> {
@@ -1146,7 +1150,7 @@ TEST(HttpServer, FilePrecompressedSiblings) {
   root.write("only.txt.gz", page_gz);               // no uncompressed original
   root.write("secret.gz", "outside");
   root.write("linked.txt", "plain");
-  ::symlink((root.path + "/secret.gz").c_str(), (root.path + "/linked.txt.gz").c_str());
+  root.symlink("secret.gz", "linked.txt.gz");
   Application app;
   app.add_get("/{name}", [&](Request& r) -> Coro<StreamResponse> {
     co_return FileResponse(root.path + "/" + r.match_info()["name"]);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 #include <cstdio>
 #include <regex>
 
@@ -53,6 +54,7 @@ struct RouterResource {
   std::string pattern;
   std::regex re;        // dynamic
   std::vector<std::string> names;
+  std::vector<std::string> literals;  // dynamic: the text around the parameters (names.size() + 1)
   std::string directory;  // prefix (static files)
   StaticOptions static_options;
   std::vector<RouterRoute> routes;
@@ -99,6 +101,7 @@ std::string regex_escape(std::string_view s) {
 // "/city/{name}" and "/n/{id:\\d+}" into a regex with one group per parameter.
 void compile_dynamic(RouterResource& r) {
   std::string re;
+  std::string literal;
   std::string_view p = r.pattern;
   std::size_t i = 0;
   while (i < p.size()) {
@@ -117,6 +120,7 @@ void compile_dynamic(RouterResource& r) {
       if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; }))
         throw ValueError("Invalid path '" + r.pattern + "'['" + std::string(inner) + "']");
       r.names.push_back(name);
+      r.literals.push_back(std::exchange(literal, {}));
       re += '(';
       re += colon == std::string_view::npos ? std::string("[^{}/]+") : std::string(inner.substr(colon + 1));
       re += ')';
@@ -125,10 +129,13 @@ void compile_dynamic(RouterResource& r) {
       throw ValueError("Invalid path '" + r.pattern + "'['}' without '{']");
     } else {
       const auto next = p.find_first_of("{}", i);
-      re += regex_escape(p.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i));
+      const std::string_view text = p.substr(i, next == std::string_view::npos ? std::string_view::npos : next - i);
+      re += regex_escape(text);
+      literal += text;
       i = next == std::string_view::npos ? p.size() : next;
     }
   }
+  r.literals.push_back(std::move(literal));
   try {
     r.re = std::regex(re, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
@@ -263,22 +270,11 @@ URL Resource::url_for(const MultiDict& parts) const {
       path = p + "/" + quote_path_part(part_of(parts, "filename"));
       break;
     case RouterResource::Kind::dynamic:
-      // The pattern with each {name} or {name:regex} replaced (the pattern parsed when
-      // it was added, so its braces balance).
-      for (std::size_t i = 0; i < p.size();) {
-        if (p[i] != '{') {
-          path += p[i++];
-          continue;
-        }
-        int depth = 0;
-        std::size_t j = i;
-        for (; j < p.size(); ++j) {
-          if (p[j] == '{') ++depth;
-          if (p[j] == '}' && --depth == 0) break;
-        }
-        const std::string_view inner = std::string_view(p).substr(i + 1, j - i - 1);
-        path += quote_path_part(part_of(parts, inner.substr(0, inner.find(':'))));
-        i = j + 1;
+      // The pattern's text with each parameter's value in its place.
+      path = r_->literals[0];
+      for (std::size_t i = 0; i < r_->names.size(); ++i) {
+        path += quote_path_part(part_of(parts, r_->names[i]));
+        path += r_->literals[i + 1];
       }
       break;
   }

@@ -74,11 +74,8 @@ void check_header_text(std::string_view s) {
     throw ValueError("Newline or carriage return character detected in HTTP status message or header. This is a potential security issue.");
 }
 
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using detail::ascii_lower;
+using detail::trim_blanks;
 
 // Whether Accept-Encoding names `coding` with a q-value above 0.
 bool accepts_coding(const MessageHead& head, std::string_view coding) {
@@ -90,9 +87,9 @@ bool accepts_coding(const MessageHead& head, std::string_view coding) {
     const std::string_view item = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     const std::size_t semi = item.find(';');
-    if (!ascii_iequals(trim_ows(item.substr(0, semi)), coding)) continue;
+    if (!ascii_iequals(trim_blanks(item.substr(0, semi)), coding)) continue;
     if (semi == std::string_view::npos) return true;
-    const std::string_view param = trim_ows(item.substr(semi + 1));
+    const std::string_view param = trim_blanks(item.substr(semi + 1));
     if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') return true;
     return param.substr(2).find_first_not_of("0.") != std::string_view::npos;
   }
@@ -115,11 +112,11 @@ std::string_view coding_name(ContentCoding c) noexcept {
 // The entity tags of an If-Match / If-None-Match list: "*", or quoted tags with an
 // optional W/, comma-separated; a malformed one ends the list (as aiohttp).
 std::vector<ETag> parse_etags(std::string_view list) {
-  if (trim_ows(list) == "*") return {ETag{"*", false}};
+  if (trim_blanks(list) == "*") return {ETag{"*", false}};
   std::vector<ETag> tags;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
-    std::string_view tag = trim_ows(list.substr(0, comma));
+    std::string_view tag = trim_blanks(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (tag.empty()) continue;  // "a, , b" (RFC 9110 section 5.6.1)
     const bool weak = tag.starts_with("W/");
@@ -164,18 +161,18 @@ struct ByteRangeSpec {
 
 ByteRangeSpec parse_byte_range(std::string_view header) noexcept {
   ByteRangeSpec r;
-  header = trim_ows(header);
+  header = trim_blanks(header);
   const std::size_t eq = header.find('=');
-  const std::string_view spec = eq == std::string_view::npos ? std::string_view() : trim_ows(header.substr(eq + 1));
-  if (eq == std::string_view::npos || !ascii_iequals(trim_ows(header.substr(0, eq)), "bytes") ||
+  const std::string_view spec = eq == std::string_view::npos ? std::string_view() : trim_blanks(header.substr(eq + 1));
+  if (eq == std::string_view::npos || !ascii_iequals(trim_blanks(header.substr(0, eq)), "bytes") ||
       spec.find(',') != std::string_view::npos) {
     r.kind = ByteRangeSpec::Kind::other;
     return r;
   }
   const std::size_t dash = spec.find('-');
   if (dash == std::string_view::npos) return r;
-  const std::string_view first = trim_ows(spec.substr(0, dash));
-  const std::string_view last = trim_ows(spec.substr(dash + 1));
+  const std::string_view first = trim_blanks(spec.substr(0, dash));
+  const std::string_view last = trim_blanks(spec.substr(dash + 1));
   if (!first.empty() && !(r.first = parse_decimal(first))) return r;
   if (!last.empty() && !(r.last = parse_decimal(last))) return r;
   r.kind = !r.first && !r.last                   ? ByteRangeSpec::Kind::empty
@@ -575,7 +572,7 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
   // parse is none.
   const auto header = [&](std::string_view name) {
     auto v = head_.header(name);
-    return v && !trim_ows(*v).empty() ? v : std::nullopt;
+    return v && !trim_blanks(*v).empty() ? v : std::nullopt;
   };
   const auto date = [&](std::string_view name) {
     auto v = header(name);
@@ -613,7 +610,7 @@ Coro<void> WebConnection::send_file(StreamResponse& r) {
   if (auto range = header("Range"); range && head_.method == "GET") {
     bool current = true;
     if (auto if_range = header("If-Range")) {
-      const std::string_view v = trim_ows(*if_range);
+      const std::string_view v = trim_blanks(*if_range);
       const auto when = parse_cookie_date(v);
       current = v.starts_with('"') || v.starts_with("W/") ? v == etag : when && !modified_after(*when);
     }
@@ -956,8 +953,6 @@ std::pair<int, int> Request::version() const noexcept {
 bool Request::keep_alive() const noexcept { return conn_->keep_alive_; }
 
 namespace {
-using detail::trim_blanks;
-using detail::ascii_lower;
 }  // namespace
 
 std::string Request::content_type() const {
