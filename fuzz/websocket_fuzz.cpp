@@ -1,7 +1,9 @@
 // libFuzzer target: WebSocket frames (aio/http/websocket.hpp's WSFrameReader), read as
 // a server (masked frames) or a client (unmasked), whole and cut into pieces. The
 // first byte picks the side, the message limit and where the input is cut; the rest
-// is the stream. Every feed must take no more than it was given, every message must
+// is the stream; with bit 5 set, permessage-deflate is agreed, so a frame with RSV1
+// starts a compressed message (an inflated one is held to the limit just the same).
+// Every feed must take no more than it was given, every message must
 // keep the protocol's promises (text is UTF-8, control payloads at most 125 bytes, no
 // message over the limit), and cutting the stream anywhere must not change what comes
 // out: the same messages, then the same error or none.
@@ -29,8 +31,9 @@ namespace http = aio::http;
   } while (0)
 
 // What a stream gives: one line per message, then the error's close code (or "end").
-std::vector<std::string> run(std::string_view input, bool masked, std::size_t limit, std::size_t step) {
+std::vector<std::string> run(std::string_view input, bool masked, bool deflate, std::size_t limit, std::size_t step) {
   http::detail::WSFrameReader reader(masked, limit);
+  if (deflate) reader.accept_deflate();
   std::vector<std::string> out;
   std::string buf;
   std::size_t fed = 0;
@@ -78,9 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   const bool masked = (cfg & 1) != 0;
   const std::size_t limit = (cfg & 2) != 0 ? 64 : 0;
-  const std::vector<std::string> whole = run(input, masked, limit, 0);
+  const bool deflate = (cfg & 32) != 0;
+  const std::vector<std::string> whole = run(input, masked, deflate, limit, 0);
   for (std::size_t step : {std::size_t{1}, std::size_t{2} + ((cfg >> 2) & 7), std::size_t{13}}) {
-    if (run(input, masked, limit, step) != whole) fail("cutting the stream changed what came out");
+    if (run(input, masked, deflate, limit, step) != whole) fail("cutting the stream changed what came out");
   }
   return 0;
 }

@@ -64,6 +64,12 @@ ZLibDecompressor::ZLibDecompressor(std::string_view encoding) : s_(std::make_uni
   s_->encoding.assign(encoding);
   if (s_->kind == Kind::gzip) s_->init(16 + MAX_WBITS);
 }
+ZLibDecompressor::ZLibDecompressor(RawDeflate raw) : s_(std::make_unique<State>()) {
+  if (raw.wbits < 8 || raw.wbits > 15) throw ValueError("wbits must be 8 to 15 for raw inflate");
+  s_->kind = Kind::deflate;
+  s_->encoding = "deflate";
+  s_->init(-raw.wbits);
+}
 ZLibDecompressor::~ZLibDecompressor() = default;
 ZLibDecompressor::ZLibDecompressor(ZLibDecompressor&&) noexcept = default;
 ZLibDecompressor& ZLibDecompressor::operator=(ZLibDecompressor&&) noexcept = default;
@@ -177,15 +183,24 @@ struct ZLibCompressor::State {
     if (initialized) deflateEnd(&zs);
   }
 
+  void init(int level, int window_bits) {
+    if (level < -1 || level > 9) throw ValueError("Bad compression level");
+    if (deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw RuntimeError("zlib deflateInit2 failed");
+    initialized = true;
+  }
+
   // Runs deflate(flush) over `in` until zlib has nothing more to give.
   std::string run(std::string_view in, int flush) {
     if (finished) throw RuntimeError("compressor already finished (flush(Flush::finish) was called)");
     std::string out;
     zs.next_in = in_ptr(in);
     zs.avail_in = static_cast<uInt>(in.size());
-    for (;;) {
+    // First room for what the input can become, plus a flush's few bytes; zlib's
+    // pending output, when more, takes further rounds.
+    std::size_t room = deflateBound(&zs, zs.avail_in) + 16;
+    for (;; room = kStep) {
       std::size_t old = out.size();
-      std::size_t room = std::max<std::size_t>(kStep, deflateBound(&zs, zs.avail_in));
       out.resize(old + room);
       zs.next_out = reinterpret_cast<Bytef*>(out.data() + old);
       zs.avail_out = static_cast<uInt>(room);
@@ -204,11 +219,12 @@ struct ZLibCompressor::State {
 
 ZLibCompressor::ZLibCompressor(std::string_view encoding, int level) : s_(std::make_unique<State>()) {
   Kind k = parse_encoding(encoding);
-  if (level < -1 || level > 9) throw ValueError("Bad compression level");
-  int bits = k == Kind::gzip ? 16 + MAX_WBITS : MAX_WBITS;
-  if (deflateInit2(&s_->zs, level, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw RuntimeError("zlib deflateInit2 failed");
-  s_->initialized = true;
+  s_->init(level, k == Kind::gzip ? 16 + MAX_WBITS : MAX_WBITS);
+}
+ZLibCompressor::ZLibCompressor(RawDeflate raw, int level) : s_(std::make_unique<State>()) {
+  // zlib turns a raw window of 8 into 9, which a peer that asked for 8 cannot read.
+  if (raw.wbits < 9 || raw.wbits > 15) throw ValueError("wbits must be 9 to 15 for raw deflate");
+  s_->init(level, -raw.wbits);
 }
 ZLibCompressor::~ZLibCompressor() = default;
 ZLibCompressor::ZLibCompressor(ZLibCompressor&&) noexcept = default;

@@ -14,6 +14,7 @@
 #include "aio/errors.hpp"
 #include "aio/events.hpp"
 #include "aio/http/client.hpp"
+#include "aio/http/exceptions.hpp"
 #include "aio/http/web_exceptions.hpp"
 #include "aio/http/web_request.hpp"
 #include "aio/streams.hpp"
@@ -21,6 +22,7 @@
 #include "aio/wait.hpp"
 #include "http/base64.hpp"
 #include "http/client_impl.hpp"
+#include "http/text.hpp"
 #include "http/web_server.hpp"
 
 namespace aio::http {
@@ -94,12 +96,19 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
   const bool fin = (b0 & 0x80) != 0;
   const std::uint8_t opcode = b0 & 0x0F;
   const bool has_mask = (b1 & 0x80) != 0;
-  if ((b0 & 0x70) != 0) throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received frame with non-zero reserved bits");
+  const bool rsv1 = (b0 & 0x40) != 0;
+  if ((b0 & 0x30) != 0 || (rsv1 && !deflate_)) {
+    throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received frame with non-zero reserved bits");
+  }
   if (!known_opcode(opcode)) {
     throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received frame with invalid opcode: " + std::to_string(opcode));
   }
   const bool control = is_control(opcode);
   if (control && !fin) throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received fragmented control frame");
+  // RFC 7692 section 6: RSV1 marks a message's first frame, never a control frame or
+  // a continuation.
+  if (rsv1 && control) throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received a compressed control frame");
+  if (rsv1 && opcode == 0) throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received a continuation frame with RSV1 set");
   if (has_mask != masked_) {
     throw WebSocketError(WSCloseCode::PROTOCOL_ERROR,
                          masked_ ? "Received an unmasked frame from the client" : "Received a masked frame from the server");
@@ -122,8 +131,12 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
     if (length >> 63) throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Frame length with the most significant bit set");
     header = 10;
   }
-  if (!control && max_msg_size_ != 0 && length + partial_.size() > max_msg_size_) {
-    throw WebSocketError(WSCloseCode::MESSAGE_TOO_BIG, "Message size " + std::to_string(length + partial_.size()) +
+  // A compressed message's frames are held to the limit one by one; its inflated size
+  // is checked as it is inflated.
+  const bool inflating = !control && (opcode == 0 ? compressed_ : rsv1);
+  const std::uint64_t held = inflating ? 0 : partial_.size();
+  if (!control && max_msg_size_ != 0 && length + held > max_msg_size_) {
+    throw WebSocketError(WSCloseCode::MESSAGE_TOO_BIG, "Message size " + std::to_string(length + held) +
                                                            " exceeds limit " + std::to_string(max_msg_size_));
   }
   const std::size_t key_at = header;
@@ -131,20 +144,31 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
   if (in.size() < header || in.size() - header < length) return 0;  // the rest is still coming
   const std::size_t n = static_cast<std::size_t>(length);
 
-  // The payload, unmasked, goes where the message is put together.
+  // The payload, unmasked, goes where the message is put together. A compressed one is
+  // inflated onto it: straight from `in`, or through scratch_ to be unmasked first.
   std::string control_payload;
-  std::string& dst = control ? control_payload : partial_;
   if (!control && opcode != 0) {
     partial_.clear();
     fragment_type_ = static_cast<WSMsgType>(opcode);
+    compressed_ = rsv1;
   }
-  const std::size_t at = dst.size();
-  dst.append(in.substr(header, n));
-  if (has_mask) {
-    unsigned char key[4];
-    std::memcpy(key, in.data() + key_at, 4);
-    char* p = dst.data() + at;
-    for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] ^ key[i & 3]);
+  if (inflating && !has_mask) {
+    inflate(in.substr(header, n));
+  } else {
+    if (inflating) scratch_.clear();
+    std::string& dst = control ? control_payload : inflating ? scratch_ : partial_;
+    const std::size_t at = dst.size();
+    dst.append(in.substr(header, n));
+    if (has_mask) {
+      unsigned char key[4];
+      std::memcpy(key, in.data() + key_at, 4);
+      char* p = dst.data() + at;
+      for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>(p[i] ^ key[i & 3]);
+    }
+    if (inflating) {
+      inflate(scratch_);
+      if (scratch_.capacity() > 64 * 1024) std::string().swap(scratch_);  // keep no big block
+    }
   }
   const std::size_t taken = header + n;
 
@@ -172,6 +196,12 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
     return taken;
   }
   fragmented_ = false;
+  if (inflating) {
+    inflate(std::string_view("\x00\x00\xff\xff", 4));  // the end of the flush the sender dropped
+    // A sender may end a message with a final block instead (RFC 7692 section
+    // 7.2.3.4): then the next message is a stream of its own.
+    if (inflater_->eof()) inflater_.reset();
+  }
   WSMessage m;
   m.type = fragment_type_;
   m.data = std::move(partial_);
@@ -183,10 +213,30 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
   return taken;
 }
 
-std::string ws_frame(WSMsgType opcode, std::string_view payload, bool masked) {
+void WSFrameReader::inflate(std::string_view piece) {
+  if (!inflater_) inflater_.emplace(RawDeflate{});
+  // One byte past the room left tells a message over the limit.
+  const std::size_t room = max_msg_size_ == 0 ? 0 : max_msg_size_ - partial_.size() + 1;
+  std::string out;
+  try {
+    out = inflater_->decompress(piece, room);
+  } catch (const ContentEncodingError&) {
+    throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received a message that does not inflate");
+  }
+  if (max_msg_size_ != 0 && out.size() == room) {
+    throw WebSocketError(WSCloseCode::MESSAGE_TOO_BIG, "Decompressed message exceeds limit " + std::to_string(max_msg_size_));
+  }
+  if (partial_.empty()) {
+    partial_ = std::move(out);
+  } else {
+    partial_ += out;
+  }
+}
+
+std::string ws_frame(WSMsgType opcode, std::string_view payload, bool masked, bool compressed) {
   std::string out;
   out.reserve(14 + payload.size());
-  out += static_cast<char>(0x80 | static_cast<int>(opcode));
+  out += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | static_cast<int>(opcode));
   const int mask_bit = masked ? 0x80 : 0;
   const std::size_t n = payload.size();
   if (n < 126) {
@@ -219,6 +269,166 @@ std::string ws_close_payload(int code, std::string_view reason) {
   return out;
 }
 
+namespace {
+
+// One extension of Sec-WebSocket-Extensions (RFC 6455 section 9.1) and its parameters,
+// each a name and an optional value (a quoted one unquoted).
+struct Extension {
+  std::string name;
+  std::vector<std::pair<std::string, std::optional<std::string>>> params;
+};
+
+// The header's list of extensions; nullopt where its syntax is broken.
+std::optional<std::vector<Extension>> parse_extensions(std::string_view h) {
+  std::size_t i = 0;
+  auto blanks = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\t')) ++i;
+  };
+  auto token = [&] {
+    const std::size_t from = i;
+    while (i < h.size() && is_tchar(h[i])) ++i;
+    return std::string(h.substr(from, i - from));
+  };
+  std::vector<Extension> out;
+  for (;;) {
+    while (blanks(), i < h.size() && h[i] == ',') ++i;  // a list may have empty elements
+    if (i == h.size()) return out;
+    Extension ext{.name = token(), .params = {}};
+    if (ext.name.empty()) return std::nullopt;
+    for (blanks(); i < h.size() && h[i] == ';'; blanks()) {
+      ++i;
+      blanks();
+      std::string name = token();
+      if (name.empty()) return std::nullopt;
+      std::optional<std::string> value;
+      blanks();
+      if (i < h.size() && h[i] == '=') {
+        ++i;
+        blanks();
+        if (i < h.size() && h[i] == '"') {
+          std::string v;
+          for (++i; i < h.size() && h[i] != '"'; ++i) {
+            if (h[i] == '\\' && i + 1 < h.size()) ++i;
+            v += h[i];
+          }
+          if (i == h.size()) return std::nullopt;  // no closing quote
+          ++i;
+          value = std::move(v);
+        } else {
+          value = token();
+          if (value->empty()) return std::nullopt;
+        }
+      }
+      ext.params.emplace_back(ascii_lower(name), std::move(value));
+    }
+    if (i < h.size() && h[i] != ',') return std::nullopt;
+    out.push_back(std::move(ext));
+  }
+}
+
+// A window bits value: 8 to 15 in decimal, without leading zeros (RFC 7692 section
+// 7.1.2); nullopt for anything else.
+std::optional<int> window_bits(const std::string& v) {
+  if (v.empty() || v.size() > 2 || v[0] == '0') return std::nullopt;
+  int n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n < 8 || n > 15) return std::nullopt;
+  return n;
+}
+
+constexpr std::string_view kDeflate = "permessage-deflate";
+
+// permessage-deflate's parameters as given; a window's bits are 0 when the parameter
+// came without a value.
+struct DeflateParams {
+  bool server_no_context_takeover = false;
+  bool client_no_context_takeover = false;
+  std::optional<int> server_max_window_bits;
+  std::optional<int> client_max_window_bits;
+};
+
+// Reads `ext`'s parameters into `out`: each known one at most once, the takeover ones
+// without a value, the windows' bits 8 to 15. Returns what is wrong ("" when nothing).
+std::string_view read_params(const Extension& ext, DeflateParams& out) {
+  std::vector<std::string_view> seen;
+  for (const auto& [name, value] : ext.params) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) return "Repeated parameter";
+    seen.push_back(name);
+    const bool takeover = !value && (name == "server_no_context_takeover" || name == "client_no_context_takeover");
+    const bool window = name == "server_max_window_bits" || name == "client_max_window_bits";
+    if (!takeover && !window) return "Unknown parameter";
+    if (takeover) {
+      (name[0] == 's' ? out.server_no_context_takeover : out.client_no_context_takeover) = true;
+      continue;
+    }
+    std::optional<int> bits = value ? window_bits(*value) : std::optional<int>(0);
+    if (!bits) return "Invalid window size";
+    (name[0] == 's' ? out.server_max_window_bits : out.client_max_window_bits) = bits;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<WSDeflateAnswer> ws_deflate_accept(std::string_view offers) {
+  const auto list = parse_extensions(offers);
+  if (!list) return std::nullopt;
+  for (const Extension& ext : *list) {
+    DeflateParams p;
+    if (!ascii_iequals(ext.name, kDeflate) || !read_params(ext, p).empty()) continue;
+    // server_max_window_bits needs a value; zlib cannot deflate with 8: decline, as
+    // aiohttp. The client's own window may be anything: we inflate with 15 bits,
+    // which reads any.
+    if (p.server_max_window_bits && (*p.server_max_window_bits == 0 || *p.server_max_window_bits == 8)) continue;
+    WSDeflateAnswer answer{.agreed = {}, .header = std::string(kDeflate)};
+    WSDeflate& d = answer.agreed;
+    d.server_no_context_takeover = p.server_no_context_takeover;
+    d.client_no_context_takeover = p.client_no_context_takeover;
+    if (p.client_max_window_bits.value_or(0) != 0) d.client_max_window_bits = *p.client_max_window_bits;
+    if (d.server_no_context_takeover) answer.header += "; server_no_context_takeover";
+    if (d.client_no_context_takeover) answer.header += "; client_no_context_takeover";
+    if (p.server_max_window_bits) {
+      d.server_max_window_bits = *p.server_max_window_bits;
+      answer.header += "; server_max_window_bits=" + std::to_string(d.server_max_window_bits);
+    }
+    return answer;
+  }
+  return std::nullopt;
+}
+
+std::string ws_deflate_offer(int wbits) {
+  std::string offer = std::string(kDeflate) + "; client_max_window_bits";
+  if (wbits < 15) offer += "; server_max_window_bits=" + std::to_string(wbits);
+  return offer;
+}
+
+std::optional<WSDeflate> ws_deflate_agreed(std::string_view answer, int offered_wbits) {
+  const auto list = parse_extensions(answer);
+  if (!list) throw ValueError("Invalid Sec-WebSocket-Extensions: " + std::string(answer));
+  if (list->empty()) return std::nullopt;
+  if (offered_wbits == 0 || list->size() != 1 || !ascii_iequals(list->front().name, kDeflate)) {
+    throw ValueError("Extension not offered in Sec-WebSocket-Extensions: " + std::string(answer));
+  }
+  DeflateParams p;
+  std::string_view wrong = read_params(list->front(), p);
+  // The server's window is at most what we offered (an answer that leaves it out is
+  // taken to keep to the offer: our inflater reads any window); ours, which we offered
+  // the parameter for, must be one zlib can deflate with.
+  const int server_bits = p.server_max_window_bits.value_or(offered_wbits);
+  const int client_bits = p.client_max_window_bits.value_or(15);
+  if (wrong.empty() && (server_bits == 0 || server_bits > offered_wbits || client_bits == 0 || client_bits == 8)) {
+    wrong = "Invalid window size";
+  }
+  if (!wrong.empty()) throw ValueError(std::string(wrong) + " in Sec-WebSocket-Extensions: " + std::string(answer));
+  return WSDeflate{.server_max_window_bits = server_bits,
+                   .client_max_window_bits = client_bits,
+                   .server_no_context_takeover = p.server_no_context_takeover,
+                   .client_no_context_takeover = p.client_no_context_takeover};
+}
+
 std::string ws_accept_key(std::string_view key) {
   std::string text(key);
   text.append(kGuid);
@@ -241,6 +451,12 @@ struct WSSession {
   std::optional<StreamWriter> writer;
   std::shared_ptr<void> owner;  // what holds the connection (the client's pool lease)
   std::string protocol;
+  // permessage-deflate, once agreed: the window our messages are deflated with (0:
+  // they go plain), and whether each starts with an empty window.
+  int compress_bits = 0;
+  bool no_takeover = false;
+  bool client_no_takeover = false;
+  std::optional<ZLibCompressor> deflater;  // made at the first message sent
   bool closed = false;   // our close frame went out (or the connection is gone)
   bool closing = false;  // the peer's close frame came
   bool waiting = false;  // a receive() waits
@@ -252,7 +468,23 @@ struct WSSession {
   void send(WSMsgType type, std::string_view data) {
     if (!writer) throw RuntimeError("Call .prepare() first");
     if (closed) throw ConnectionResetError(ECONNRESET, "Cannot write to closing transport");
-    writer->write(ws_frame(type, data, client));
+    if (compress_bits == 0 || (type != WSMsgType::TEXT && type != WSMsgType::BINARY)) {
+      writer->write(ws_frame(type, data, client));
+      return;
+    }
+    // RFC 7692 section 7.2.1: deflate, flush, and drop the flush's empty stored block.
+    if (!deflater) deflater.emplace(RawDeflate{compress_bits}, 1);  // Z_BEST_SPEED, as aiohttp
+    std::string z = deflater->compress(data);
+    z += deflater->flush(no_takeover ? ZLibCompressor::Flush::full : ZLibCompressor::Flush::sync);
+    if (z.ends_with(std::string_view("\x00\x00\xff\xff", 4))) z.resize(z.size() - 4);
+    writer->write(ws_frame(type, z, client, true));
+  }
+  /// permessage-deflate was agreed on these parameters.
+  void agree(const WSDeflate& d) noexcept {
+    frames.accept_deflate();
+    compress_bits = client ? d.client_max_window_bits : d.server_max_window_bits;
+    no_takeover = client ? d.client_no_context_takeover : d.server_no_context_takeover;
+    client_no_takeover = d.client_no_context_takeover;
   }
   /// The connection is done with: closed once what is buffered is sent.
   void finish() noexcept {
@@ -323,6 +555,17 @@ std::vector<std::string> header_tokens(std::string_view value) {
     if (!token.empty()) out.emplace_back(token);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// Every value of the header `name`, joined by commas (a list's header may come in
+// several lines).
+std::string joined_values(const CIMultiDict& headers, std::string_view name) {
+  std::string out;
+  for (std::string_view v : headers.getall(name)) {
+    if (!out.empty()) out += ", ";
+    out.append(v);
   }
   return out;
 }
@@ -423,7 +666,13 @@ Coro<void> WebSocketResponse::prepare(Request& request) {
   headers().set("Connection", "upgrade");
   headers().set("Sec-WebSocket-Accept", detail::ws_accept_key(*request.header("Sec-WebSocket-Key")));
   if (!protocol.empty()) headers().set("Sec-WebSocket-Protocol", protocol);
+  std::optional<detail::WSDeflateAnswer> deflate;
+  if (s->options.compress) {
+    deflate = detail::ws_deflate_accept(joined_values(request.headers(), "Sec-WebSocket-Extensions"));
+    if (deflate) headers().set("Sec-WebSocket-Extensions", deflate->header);
+  }
   co_await StreamResponse::prepare(request);
+  if (deflate) s->agree(deflate->agreed);
   s->protocol = std::move(protocol);
   s->reader.emplace(conn_->reader_);
   s->writer.emplace(conn_->writer_);
@@ -627,6 +876,9 @@ Coro<nlohmann::json> detail::WebSocketMethods::receive_json(std::optional<double
 // --- the client
 
 Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, const WSConnectOptions& o) {
+  if (o.compress != 0 && (o.compress < 9 || o.compress > 15)) {
+    throw ValueError("Compress wbits must between 9 and 15, zlib does not support wbits=8");
+  }
   unsigned char nonce[16];
   if (RAND_bytes(nonce, sizeof nonce) != 1) throw RuntimeError("RAND_bytes failed: no Sec-WebSocket-Key");
   const std::string key = detail::base64_encode(std::string_view(reinterpret_cast<const char*>(nonce), sizeof nonce));
@@ -643,10 +895,11 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
   headers.set("Sec-WebSocket-Key", key);
   if (!offered.empty()) headers.set("Sec-WebSocket-Protocol", offered);
   if (!o.origin.empty()) headers.set("Origin", o.origin);
+  if (o.compress != 0) headers.set("Sec-WebSocket-Extensions", detail::ws_deflate_offer(o.compress));
   const RequestOptions request{.params = o.params, .headers = headers, .auth = o.auth, .ssl = o.ssl};
   ClientResponse resp = co_await request_("GET", url, request, true, true);
 
-  auto refuse = [&](const char* why) {
+  auto refuse = [&](const std::string& why) {
     const int status = resp.status();
     std::string where = resp.url().str();
     ClientResponseError::HeaderList fields = resp.headers().items();
@@ -657,6 +910,14 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
   if (!only_token(resp.header("Upgrade"), "websocket")) refuse("Invalid upgrade header");
   if (!only_token(resp.header("Connection"), "upgrade")) refuse("Invalid connection header");
   if (resp.header("Sec-WebSocket-Accept").value_or("") != detail::ws_accept_key(key)) refuse("Invalid challenge response");
+  std::optional<detail::WSDeflate> deflate;
+  std::string bad_extensions;
+  try {
+    deflate = detail::ws_deflate_agreed(joined_values(resp.headers(), "Sec-WebSocket-Extensions"), o.compress);
+  } catch (const ValueError& e) {
+    bad_extensions = e.what();
+  }
+  if (!bad_extensions.empty()) refuse(bad_extensions);
   std::string protocol;
   if (o.protocols.size() != 0) {
     for (const std::string& chosen : header_tokens(resp.header("Sec-WebSocket-Protocol").value_or(""))) {
@@ -675,12 +936,15 @@ Coro<ClientWebSocketResponse> ClientSession::ws_connect(std::string_view url, co
   s->writer.emplace((*lease)->writer);
   s->owner = std::move(lease);
   s->protocol = std::move(protocol);
+  if (deflate) s->agree(*deflate);
   s->start_heartbeat(s);
   co_return ClientWebSocketResponse(std::move(s));
 }
 
 std::string WebSocketResponse::ws_protocol() const { return ws_->protocol; }
 std::string ClientWebSocketResponse::protocol() const { return ws_->protocol; }
+bool ClientWebSocketResponse::client_notakeover() const noexcept { return ws_->client_no_takeover; }
+int detail::WebSocketMethods::compress() const noexcept { return ws_->compress_bits; }
 
 bool detail::WebSocketMethods::closed() const noexcept { return ws_->closed; }
 std::optional<int> detail::WebSocketMethods::close_code() const noexcept { return ws_->close_code; }

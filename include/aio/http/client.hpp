@@ -198,6 +198,10 @@ struct WSConnectOptions {
   ClientSSL ssl{};
   /// Messages larger than this fail the connection with MESSAGE_TOO_BIG (0: no limit).
   std::size_t max_msg_size = 4 * 1024 * 1024;
+  /// Offer permessage-deflate, the server's messages compressed with a window of this
+  /// many bits (9 to 15; aiohttp's compress=15); 0: no compression. A server that
+  /// declines leaves the messages plain.
+  int compress = 0;
 };
 static_assert(std::is_trivially_destructible_v<WSConnectOptions>);
 

@@ -12,6 +12,14 @@
 
 namespace aio::http {
 
+/// Raw deflate (RFC 1951: no zlib header or trailer), as WebSocket's
+/// permessage-deflate sends it: aiohttp's suppress_deflate_header=True, Python zlib's
+/// negative wbits. `wbits` is the window: 9 to 15 to deflate (zlib cannot deflate with 8),
+/// 8 to 15 to inflate.
+struct RawDeflate {
+  int wbits = 15;
+};
+
 /// A streaming decoder of one response or request body.
 ///
 /// "gzip" (and "x-gzip") is a gzip stream, concatenated members included. "deflate"
@@ -21,6 +29,9 @@ namespace aio::http {
 class ZLibDecompressor {
  public:
   explicit ZLibDecompressor(std::string_view encoding);
+  /// A raw deflate stream with a window of up to `raw.wbits`, 8 to 15 (encoding() is
+  /// "deflate").
+  explicit ZLibDecompressor(RawDeflate raw);
   ~ZLibDecompressor();
   ZLibDecompressor(ZLibDecompressor&&) noexcept;
   ZLibDecompressor& operator=(ZLibDecompressor&&) noexcept;
@@ -54,6 +65,8 @@ class ZLibCompressor {
   /// `level` 0..9, or -1 for zlib's default (6). Throws ContentEncodingError for
   /// another encoding, ValueError for a bad level.
   explicit ZLibCompressor(std::string_view encoding = "deflate", int level = -1);
+  /// Raw deflate with a window of `raw.wbits` (ValueError outside 9..15).
+  explicit ZLibCompressor(RawDeflate raw, int level = -1);
   ~ZLibCompressor();
   ZLibCompressor(ZLibCompressor&&) noexcept;
   ZLibCompressor& operator=(ZLibCompressor&&) noexcept;

@@ -29,8 +29,13 @@
 // unmasked frame, a bad opcode, invalid UTF-8 in a text message, a message over
 // max_msg_size) closes the connection with the matching close code and comes back as
 // an ERROR message. With `heartbeat`, a connection quiet for that long gets a ping,
-// and one that stays silent is closed. Not built: per-message compression
-// (permessage-deflate is never negotiated, so every peer falls back to plain frames).
+// and one that stays silent is closed.
+//
+// Per-message compression (RFC 7692's permessage-deflate) as aiohttp: the server
+// accepts it when the client offers it (WebSocketOptions::compress, on by default, as
+// browsers always offer it), and the client offers it with WSConnectOptions::compress
+// = 15 (off by default, as aiohttp's ws_connect). Once agreed, every text and binary
+// message goes out compressed, and compressed messages are read as well as plain ones.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +51,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aio/coro.hpp"
+#include "aio/http/compression.hpp"
 #include "aio/http/web_response.hpp"
 
 namespace aio::http {
@@ -119,22 +125,34 @@ class WSFrameReader {
   /// `masked`: frames must be masked (a server reads a client's), or must not be.
   WSFrameReader(bool masked, std::size_t max_msg_size) noexcept : masked_(masked), max_msg_size_(max_msg_size) {}
 
+  /// permessage-deflate was agreed: a message whose first frame has RSV1 set is
+  /// compressed, and is inflated as it comes (RFC 7692 section 7.2.2), its inflated
+  /// size held to max_msg_size. Without it RSV1 is a protocol error.
+  void accept_deflate() noexcept { deflate_ = true; }
+
   /// Takes at most one whole frame from the front of `in`; returns the bytes it took
   /// (0: the frame is not all there yet). A frame that ends a message, or a control
   /// frame, sets `out`.
   std::size_t feed(std::string_view in, std::optional<WSMessage>& out);
 
  private:
+  /// Inflates a compressed message's next piece onto partial_.
+  void inflate(std::string_view piece);
+
   bool masked_;
   std::size_t max_msg_size_;  // 0: no limit
+  bool deflate_ = false;      // permessage-deflate agreed
   bool fragmented_ = false;   // a message's first frames came, not its last
+  bool compressed_ = false;   // the message being put together is compressed
   WSMsgType fragment_type_ = WSMsgType::TEXT;
   std::string partial_;
+  std::string scratch_;  // a compressed frame's payload, unmasked
+  std::optional<ZLibDecompressor> inflater_;  // made at the first compressed message
 };
 
 /// One frame of `payload` with FIN set; masked with a random key when `masked` (as a
-/// client sends).
-std::string ws_frame(WSMsgType opcode, std::string_view payload, bool masked);
+/// client sends); RSV1 set when `compressed` (permessage-deflate's mark).
+std::string ws_frame(WSMsgType opcode, std::string_view payload, bool masked, bool compressed = false);
 /// A close frame's payload: the code (big-endian) and the reason.
 std::string ws_close_payload(int code, std::string_view reason);
 /// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + RFC 6455's GUID)).
@@ -142,6 +160,35 @@ std::string ws_accept_key(std::string_view key);
 /// Whether `s` is valid UTF-8 (no overlong forms, surrogates or code points past
 /// U+10FFFF).
 bool valid_utf8(std::string_view s) noexcept;
+
+/// permessage-deflate's agreed parameters (RFC 7692 section 7.1): each side's window
+/// bits, and whether each side starts every message with an empty window.
+struct WSDeflate {
+  int server_max_window_bits = 15;
+  int client_max_window_bits = 15;
+  bool server_no_context_takeover = false;
+  bool client_no_context_takeover = false;
+};
+
+/// What a server answers a client's Sec-WebSocket-Extensions (every value of the
+/// header, joined by commas): the first permessage-deflate offer it accepts, and the
+/// response header's value; nullopt when it accepts none. As RFC 7692 section 7.1
+/// says, an offer with an unknown, repeated or invalid parameter is declined, and so
+/// is server_max_window_bits=8 (zlib cannot deflate with a window of 8).
+struct WSDeflateAnswer {
+  WSDeflate agreed;
+  std::string header;
+};
+std::optional<WSDeflateAnswer> ws_deflate_accept(std::string_view offers);
+/// The client's offer for the server's messages compressed with a window of `wbits`
+/// (aiohttp's ws_ext_gen): "permessage-deflate; client_max_window_bits", and
+/// server_max_window_bits when `wbits` is under 15.
+std::string ws_deflate_offer(int wbits);
+/// The client's reading of the server's Sec-WebSocket-Extensions after offering
+/// `offered_wbits` (0: nothing offered): the agreed parameters, or nullopt when the
+/// server declined. ValueError naming what is wrong with an answer the client must
+/// fail the connection for (an extension not offered, a bad parameter).
+std::optional<WSDeflate> ws_deflate_agreed(std::string_view answer, int offered_wbits);
 
 struct WSSession;
 
@@ -163,8 +210,13 @@ struct WebSocketOptions {
   /// Subprotocols the server speaks, preferred first; the first one the client also
   /// offers is chosen.
   std::vector<std::string> protocols{};
-  /// Messages larger than this fail the connection with MESSAGE_TOO_BIG (0: no limit).
+  /// Messages larger than this fail the connection with MESSAGE_TOO_BIG (0: no limit);
+  /// a compressed message's limit is on its inflated size.
   std::size_t max_msg_size = 4 * 1024 * 1024;
+  /// Accept permessage-deflate when the client offers it (aiohttp's compress=True).
+  /// zlib's state is made at the first message compressed each way: about 256 KiB to
+  /// send with a 15-bit window and 40 KiB to receive, per connection, as aiohttp's.
+  bool compress = true;
 };
 
 namespace detail {
@@ -201,6 +253,9 @@ class WebSocketMethods {
   std::optional<int> close_code() const noexcept;
   /// What made the connection fail, if something did.
   std::exception_ptr exception() const noexcept;
+  /// The window bits this end compresses its messages with (9 to 15), or 0 when
+  /// permessage-deflate was not agreed (aiohttp's compress).
+  int compress() const noexcept;
 
  protected:
   explicit WebSocketMethods(std::shared_ptr<WSSession> ws) noexcept : ws_(std::move(ws)) {}
@@ -247,6 +302,9 @@ class ClientWebSocketResponse : public detail::WebSocketMethods {
   explicit ClientWebSocketResponse(std::shared_ptr<detail::WSSession> ws) noexcept : WebSocketMethods(std::move(ws)) {}
   /// The subprotocol the server chose ("" for none).
   std::string protocol() const;
+  /// The server asked this end to compress every message with an empty window
+  /// (client_no_context_takeover).
+  bool client_notakeover() const noexcept;
 };
 
 namespace web {
