@@ -3,9 +3,12 @@
 // for every server. CONNS WebSockets to ws://HOST:PORT/ws each run a ping-pong loop for
 // SECONDS: send a binary message of MSG_SIZE bytes, receive it back, record the round
 // trip. With RATE (messages per second in all) each connection sends on a fixed
-// schedule, as aio_echo_client does. Then each closes (the close handshake). Prints:
+// schedule, as aio_echo_client does. Then each closes (the close handshake). With
+// AIO_WS_COMPRESS=BITS in the environment each offers permessage-deflate with that
+// window (WSConnectOptions::compress; bench/run_ws.sh's COMPRESS=1). Prints:
 //   msgs_per_s=... p50_us=... p99_us=... msgs=... seconds=... client_cpu_s=...
 // Exits 1 when a connection fails or a message comes back wrong.
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -17,7 +20,10 @@ namespace {
 
 aio::Coro<> ping_pong(aio::http::ClientSession& session, std::string url, std::size_t size, bench::Pacer pacer,
                       bench::Conn& out) {
-  aio::http::ClientWebSocketResponse ws = co_await session.ws_connect(url);
+  const char* bits = std::getenv("AIO_WS_COMPRESS");
+  const aio::http::WSConnectOptions options{.compress = bits != nullptr ? std::atoi(bits) : 0};
+  aio::http::ClientWebSocketResponse ws = co_await session.ws_connect(url, options);
+  if (options.compress != 0 && ws.compress() == 0) throw aio::RuntimeError("the server declined permessage-deflate");
   const std::string msg = bench::message(size);
   out.rtt_ns.reserve(1 << 16);
   while (co_await pacer.next()) {

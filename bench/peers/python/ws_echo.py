@@ -1,12 +1,14 @@
 """The WebSocket benchmark's servers in Python (docs/benchmarks.md, "WebSocket echo").
 
-    python3 ws_echo.py PORT aiohttp|websockets [--uvloop]
+    python3 ws_echo.py PORT aiohttp|websockets [--uvloop] [--compress]
 
 aiohttp: a web.Application whose /ws handler is a WebSocketResponse sending every
 message back (`async for msg in ws`), as aiohttp's documentation writes it.
 websockets: the websockets library's serve(), `async for message in websocket:
 await websocket.send(message)`. Both listen on 127.0.0.1:PORT, print
 "listening port=PORT" and run until killed; --uvloop runs them on uvloop.
+--compress lets websockets accept permessage-deflate (with its own defaults); aiohttp
+accepts it always, as its WebSocketResponse(compress=True) default does.
 """
 import asyncio
 import sys
@@ -34,14 +36,15 @@ async def aiohttp_main(port):
     await asyncio.Event().wait()
 
 
-async def websockets_main(port):
+async def websockets_main(port, compress):
     import websockets
 
     async def echo(websocket, path=None):
         async for message in websocket:
             await websocket.send(message)
 
-    async with websockets.serve(echo, "127.0.0.1", port, compression=None, max_size=None):
+    async with websockets.serve(echo, "127.0.0.1", port, compression="deflate" if compress else None,
+                                max_size=None):
         print(f"listening port={port}", flush=True)
         await asyncio.Event().wait()
 
@@ -51,7 +54,8 @@ def main():
     if "--uvloop" in sys.argv[3:]:
         import uvloop
         uvloop.install()
-    asyncio.run(aiohttp_main(port) if kind == "aiohttp" else websockets_main(port))
+    compress = "--compress" in sys.argv[3:]
+    asyncio.run(aiohttp_main(port) if kind == "aiohttp" else websockets_main(port, compress))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 // The WebSocket benchmark's server in Go (docs/benchmarks.md, "WebSocket echo"):
 // net/http with gorilla/websocket (Debian's golang-github-gorilla-websocket-dev),
 // a goroutine per connection sending every message back; run with GOMAXPROCS=1.
-//   go_ws_echo PORT
+// --compress enables gorilla's permessage-deflate (it takes no context over).
+//   go_ws_echo PORT [--compress]
 package main
 
 import (
@@ -33,6 +34,7 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 func main() {
 	port := os.Args[1]
+	upgrader.EnableCompression = len(os.Args) > 2 && os.Args[2] == "--compress"
 	http.HandleFunc("/ws", echo)
 	fmt.Printf("listening port=%s\n", port)
 	if err := http.ListenAndServe("127.0.0.1:"+port, nil); err != nil {
