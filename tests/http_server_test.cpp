@@ -833,19 +833,32 @@ TEST(HttpServer, NamedResourcesBuildTheirUrlsAsAiohttp) {
   app.add_get("/users/{id:\\d+}/posts/{slug}", h, "user-post");
   app.add_route("*", "/files/{tail:.*}", h, "files");
   app.router().add_static("/static", dir.path, {.name = "static"});
+  // append_version: ?v= the file's hash, for a file the resource would serve.
+  dir.mkdir("assets");
+  dir.mkdir("assets/sub");
+  dir.write("assets/app.js", "console.log('v1');\n");
+  dir.write("outside.txt", "not under /assets");
+  app.router().add_static("/assets", dir.path + "/assets", {.name = "assets", .append_version = true});
   app.add_routes({web_routes::get("/via-routes", h, "a.b:c-d_e")});
   UrlDispatcher& router = app.router();
 
   EXPECT_EQ(router["about"].name(), "about");
   EXPECT_EQ(router["user-post"].canonical(), "/users/{id:\\d+}/posts/{slug}");
-  EXPECT_EQ(router.named_resources().size(), 5u);
+  EXPECT_EQ(router.named_resources().size(), 6u);
   std::vector<std::string> ours = {
       router["user-post"].url_for({{"id", "42"}, {"slug", "a b/c?d#e%f"}}).str(),
       router["files"].url_for({{"tail", "x/y z.txt"}}).str(),
       router["static"].url_for({{"filename", "css/site one.css"}}).str(),
       router["user-post"].url_for({{"id", "1"}, {"slug", "\xC3\xA9;,=@:+&$!*()'~"}}).with_query({{"page", "2"}}).str(),
       router["about"].url_for().str(),
-      router["a.b:c-d_e"].url_for().str()};
+      router["a.b:c-d_e"].url_for().str(),
+      router["assets"].url_for({{"filename", "app.js"}}).str(),
+      router["assets"].url_for({{"filename", "/app.js"}}).str(),
+      router["assets"].url_for({{"filename", "missing.js"}}).str(),
+      router["assets"].url_for({{"filename", "sub"}}).str(),
+      router["assets"].url_for({{"filename", "../outside.txt"}}).str(),
+      router["static"].url_for({{"filename", "assets/app.js"}}, true).str(),
+      router["assets"].url_for({{"filename", "app.js"}}, false).str()};
   const char* script = R"(
 import sys
 from aiohttp import web
@@ -855,6 +868,7 @@ app.router.add_get('/about', h, name='about')
 app.router.add_get(r'/users/{id:\d+}/posts/{slug}', h, name='user-post')
 app.router.add_route('*', '/files/{tail:.*}', h, name='files')
 app.router.add_static('/static', sys.argv[1], name='static')
+app.router.add_static('/assets', sys.argv[1] + '/assets', name='assets', append_version=True)
 app.router.add_get('/via-routes', h, name='a.b:c-d_e')
 r = app.router
 print(r['user-post'].url_for(id='42', slug='a b/c?d#e%f'))
@@ -863,6 +877,13 @@ print(r['static'].url_for(filename='css/site one.css'))
 print(r['user-post'].url_for(id='1', slug='\u00e9;,=@:+&$!*()\'~').with_query({'page': '2'}))
 print(r['about'].url_for())
 print(r['a.b:c-d_e'].url_for())
+print(r['assets'].url_for(filename='app.js'))
+print(r['assets'].url_for(filename='/app.js'))
+print(r['assets'].url_for(filename='missing.js'))
+print(r['assets'].url_for(filename='sub'))
+print(r['assets'].url_for(filename='../outside.txt'))
+print(r['static'].url_for(filename='assets/app.js', append_version=True))
+print(r['assets'].url_for(filename='app.js', append_version=False))
 )";
   std::ofstream(dir.path + "/urls.py") << script;
   ASSERT_EQ(std::system(("/usr/bin/python3 " + dir.path + "/urls.py " + dir.path + " > " + dir.path + "/out").c_str()), 0);
@@ -870,6 +891,8 @@ print(r['a.b:c-d_e'].url_for())
   std::vector<std::string> theirs;
   for (std::string line; std::getline(in, line);) theirs.push_back(line);
   EXPECT_EQ(ours, theirs);
+  EXPECT_TRUE(ours[6].starts_with("/assets/app.js?v=")) << ours[6];  // a version, not two empty answers
+  EXPECT_EQ(ours[8], "/assets/missing.js");
 
   // A missing part is Python's KeyError; names follow aiohttp's rule and are unique.
   try {

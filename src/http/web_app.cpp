@@ -5,7 +5,11 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <utility>
 #include <cstdio>
@@ -18,6 +22,7 @@
 #include "aio/shield.hpp"
 #include "aio/wait.hpp"
 #include "aio/timeouts.hpp"
+#include "http/base64.hpp"
 #include "http/web_server.hpp"
 
 namespace aio::http {
@@ -256,19 +261,29 @@ std::string_view part_of(const MultiDict& parts, std::string_view key) {
 }
 }  // namespace
 
+// The ?v= of a static file (aiohttp's append_version): the SHA-256 of `filename`'s
+// bytes in base64url; "" when the resource would not serve it as a file.
+static std::string file_version(const RouterResource& r, const std::string& filename);
+
 const std::string& Resource::name() const noexcept { return r_->name; }
 const std::string& Resource::canonical() const noexcept { return r_->pattern; }
 
-URL Resource::url_for(const MultiDict& parts) const {
+URL Resource::url_for(const MultiDict& parts, std::optional<bool> append_version) const {
   const std::string& p = r_->pattern;
   std::string path;
   switch (r_->kind) {
     case RouterResource::Kind::plain:
       path = p;
       break;
-    case RouterResource::Kind::prefix:
-      path = p + "/" + quote_path_part(part_of(parts, "filename"));
+    case RouterResource::Kind::prefix: {
+      std::string_view filename = part_of(parts, "filename");
+      while (!filename.empty() && filename.front() == '/') filename.remove_prefix(1);
+      path = p + "/" + quote_path_part(filename);
+      if (!append_version.value_or(r_->static_options.append_version)) break;
+      const std::string version = file_version(*r_, std::string(filename));
+      if (!version.empty()) return URL(path, true).with_query({{"v", version}});
       break;
+    }
     case RouterResource::Kind::dynamic:
       // The pattern's text with each parameter's value in its place.
       path = r_->literals[0];
@@ -328,6 +343,31 @@ StaticTarget static_target(const RouterResource& r, const std::string& filename)
   t.path = real;
   return t;
 }
+
+}  // namespace
+
+std::string file_version(const RouterResource& r, const std::string& filename) {
+  StaticTarget t;
+  try {
+    t = static_target(r, filename);
+  } catch (const HTTPException&) {
+    return {};  // outside the directory, missing, or refused
+  }
+  if (t.directory) return {};
+  std::ifstream in(t.path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    throw RuntimeError("EVP_Digest(SHA-256) failed for a static file's version");
+  }
+  std::string b64 = detail::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), len));
+  for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;  // base64url, padding kept (Python's)
+  return b64;
+}
+
+namespace {
 
 std::string html_escape(std::string_view s) {
   std::string out;

@@ -79,6 +79,9 @@ struct StaticOptions {
   /// A directory answers an HTML index of its entries (aiohttp's format) instead of 403.
   bool show_index = false;
   std::size_t chunk_size = 256 * 1024;
+  /// url_for() adds ?v= and the file's SHA-256 (base64url), so that a browser
+  /// fetches the file again once it changed (aiohttp's append_version).
+  bool append_version = false;
 };
 
 namespace detail {
@@ -96,8 +99,11 @@ class Resource {
   /// dynamic resource's {name} take `parts[name]`, a static one `parts["filename"]`,
   /// percent-encoded as yarl does in a path ('/' kept). std::out_of_range('name')
   /// (Python's KeyError) for a missing part. The values are not checked against the
-  /// parameters' patterns, as in aiohttp.
-  URL url_for(const MultiDict& parts = {}) const;
+  /// parameters' patterns, as in aiohttp. A static resource's filename loses its
+  /// leading '/'s; `append_version` (default: the resource's StaticOptions) adds
+  /// ?v=HASH when the filename names a file the resource would serve, read and hashed
+  /// at each call, as aiohttp does.
+  URL url_for(const MultiDict& parts = {}, std::optional<bool> append_version = std::nullopt) const;
 
  private:
   friend class UrlDispatcher;
