@@ -53,15 +53,17 @@ struct RouterRoute {
 };
 
 struct RouterResource {
-  enum class Kind { plain, dynamic, prefix } kind = Kind::plain;
+  enum class Kind { plain, dynamic, prefix, subapp } kind = Kind::plain;
   // As given: the plain path, the dynamic pattern; a prefix without its trailing '/'s
   // ("" for the root).
   std::string pattern;
   std::regex re;        // dynamic
+  std::string re_source;  // dynamic: re's text
   std::vector<std::string> names;
   std::vector<std::string> literals;  // dynamic: the text around the parameters (names.size() + 1)
   std::string directory;  // prefix (static files)
   StaticOptions static_options;
+  Application* app = nullptr;  // subapp: served under the pattern, a prefix
   std::vector<RouterRoute> routes;
 
   // Whether `path` is this resource's; fills `info` with the parameters.
@@ -81,6 +83,9 @@ struct RouterResource {
           return false;
         info.add("filename", std::string(path.substr(pattern.size() + 1)));
         return true;
+      case Kind::subapp:
+        return path == pattern || (path.size() > pattern.size() && path.compare(0, pattern.size(), pattern) == 0 &&
+                                   path[pattern.size()] == '/');
     }
     return false;
   }
@@ -141,6 +146,7 @@ void compile_dynamic(RouterResource& r) {
     }
   }
   r.literals.push_back(std::move(literal));
+  r.re_source = re;
   try {
     r.re = std::regex(re, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
@@ -172,6 +178,21 @@ struct UrlDispatcher::Impl {
     if (kind == RouterResource::Kind::dynamic) compile_dynamic(*r);
     resources.push_back(std::move(r));
     return *resources.back();
+  }
+
+  // Puts `prefix` before every resource's path (add_subapp), a sub-application's
+  // own sub-applications' included.
+  void add_prefix(std::string_view prefix) {
+    for (auto& r : resources) {
+      r->pattern.insert(0, prefix);
+      if (r->kind == RouterResource::Kind::dynamic) {
+        r->literals[0].insert(0, prefix);
+        r->re_source.insert(0, regex_escape(prefix));
+        r->re = std::regex(r->re_source, std::regex::ECMAScript);
+      } else if (r->kind == RouterResource::Kind::subapp) {
+        r->app->router().impl().add_prefix(prefix);
+      }
+    }
   }
 
   // Gives `r` the name (aiohttp's rule: identifiers joined by '.', ':' or '-').
@@ -292,6 +313,8 @@ URL Resource::url_for(const MultiDict& parts, std::optional<bool> append_version
         path += r_->literals[i + 1];
       }
       break;
+    case RouterResource::Kind::subapp:  // never named
+      throw RuntimeError(".url_for() is not supported by sub-application root");
   }
   return URL(path, true);
 }
@@ -452,14 +475,63 @@ Handler compose(const std::vector<Middleware>& middlewares, Handler inner) {
 }
 }  // namespace
 
-void Application::freeze() {
+void Application::add_subapp(std::string_view prefix, Application& subapp) {
+  std::string p(prefix);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  if (p.empty()) throw ValueError("Prefix cannot be empty");
+  if (p[0] != '/') throw ValueError("prefix should start with /");
+  if (frozen_ || router_.impl().frozen) throw RuntimeError("Cannot add sub application to frozen application");
+  if (subapp.frozen_) throw RuntimeError("Cannot add frozen application");
+  if (subapp.mounted_ || &subapp == this) throw RuntimeError("Cannot add an application that is a sub-application already");
+  auto r = std::make_unique<RouterResource>();
+  r->kind = RouterResource::Kind::subapp;
+  r->pattern = p;
+  r->app = &subapp;
+  router_.impl().resources.push_back(std::move(r));
+  subapp.router_.impl().add_prefix(p);
+  subapp.router_.impl().frozen = true;  // aiohttp's pre_freeze: no more routes
+  subapp.mounted_ = true;
+  // aiohttp's _reg_subapp_signals: the sub-application's hooks run as this one's.
+  Application* sub = &subapp;
+  on_startup.push_back([sub](Application&) { return sub->startup(); });
+  on_shutdown.push_back([sub](Application&) { return sub->shutdown(); });
+  on_cleanup.push_back([sub](Application&) { return sub->cleanup(); });
+}
+
+void Application::freeze() { freeze_under({}); }
+
+void Application::freeze_under(std::vector<Application*> outer) {
   if (frozen_) return;
   frozen_ = true;
   auto& impl = router_.impl();
   impl.frozen = true;
-  for (auto& r : impl.resources)
-    for (RouterRoute& route : r->routes) route.composed = compose(middlewares, route.handler);
-  impl.raise_match_error = compose(middlewares, [](Request& request) -> Coro<StreamResponse> {
+  outer.push_back(this);
+  // `inner` through the middlewares of every application from the one served down to
+  // this one, each layer seeing its application as request.app() (aiohttp's
+  // current_app).
+  auto through = [&outer](Handler inner) {
+    for (std::size_t i = outer.size(); i-- > 0;) {
+      inner = compose(outer[i]->middlewares, std::move(inner));
+      if (i == 0) break;  // the application served is request.app() already
+      inner = [app = outer[i], next = std::move(inner)](Request& request) -> Coro<StreamResponse> {
+        Application* const parent = std::exchange(request.app_, app);
+        try {
+          StreamResponse response = co_await next(request);
+          request.app_ = parent;
+          co_return response;
+        } catch (...) {
+          request.app_ = parent;
+          throw;
+        }
+      };
+    }
+    return inner;
+  };
+  for (auto& r : impl.resources) {
+    if (r->kind == RouterResource::Kind::subapp) r->app->freeze_under(outer);
+    for (RouterRoute& route : r->routes) route.composed = through(route.handler);
+  }
+  impl.raise_match_error = through([](Request& request) -> Coro<StreamResponse> {
     // The request's routing failure, thrown here so that middlewares see it.
     if (auto& allowed = request.allowed_methods_) throw HTTPMethodNotAllowed(request.method(), std::move(*allowed));
     throw HTTPNotFound();
@@ -468,7 +540,6 @@ void Application::freeze() {
 }
 
 Coro<StreamResponse> Application::handle(Request& request) {
-  auto& impl = router_.impl();
   const std::string_view target = request.raw_path();
   std::string decoded;
   std::string_view path = target.substr(0, target.find('?'));
@@ -476,12 +547,20 @@ Coro<StreamResponse> Application::handle(Request& request) {
     decoded = request.path();
     path = decoded;
   }
+  request.app_ = this;
+  return dispatch(request, path);
+}
+
+Coro<StreamResponse> Application::dispatch(Request& request, std::string_view path) {
+  auto& impl = router_.impl();
   const std::string_view method = request.method();
   MultiDict& info = request.match_info();
   std::vector<std::string> allowed;
   bool path_matched = false;
   for (const auto& r : impl.resources) {
     if (!r->match(path, info)) continue;
+    // Under a sub-application's prefix: its routes, or its 404 or 405 (aiohttp's).
+    if (r->kind == RouterResource::Kind::subapp) return r->app->dispatch(request, path);
     const RouterRoute* get = nullptr;
     for (const RouterRoute& route : r->routes) {
       if (route.method == method || route.method == "*") return route.composed(request);

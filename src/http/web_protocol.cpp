@@ -256,6 +256,7 @@ WebConnection::WebConnection(WebServer& server, StreamReader reader, StreamWrite
   server_.connections.push_back(this);
   request_.conn_ = this;
   request_.app_ = &server_.app;
+  request_.client_max_size_ = server_.app.options().client_max_size;
   request_.content.conn_ = this;
   tls_ = writer_.is_tls();
   if (tls_) scheme_ = "https";
@@ -1039,7 +1040,7 @@ bool Request::can_read_body() const noexcept { return !conn_->body_done_ || !con
 
 Coro<std::string> Request::read() {
   if (body_) co_return *body_;
-  const std::uint64_t max = app_->options().client_max_size;
+  const std::uint64_t max = client_max_size_;
   if (auto cl = content_length(); max != 0 && cl && *cl > max) throw HTTPRequestEntityTooLarge(max, *cl);
   std::string out = std::move(content.pending_);
   content.pending_.clear();
@@ -1068,7 +1069,7 @@ Coro<PostData> Request::post() {
   if (ct == "application/x-www-form-urlencoded") {
     form = PostData(MultiDict(parse_qsl(co_await read(), true)));
   } else if (ct == "multipart/form-data") {
-    const std::uint64_t max = app_->options().client_max_size;
+    const std::uint64_t max = client_max_size_;
     if (auto cl = content_length(); max != 0 && cl && *cl > max) throw HTTPRequestEntityTooLarge(max, *cl);
     // Every byte taken from the body counts, heads and boundaries too: what post()
     // keeps is bounded by client_max_size, however the body is cut up.

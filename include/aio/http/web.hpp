@@ -209,6 +209,15 @@ class Application {
   void add_static(std::string_view prefix, std::string directory, StaticOptions options = {}) {
     router_.add_static(prefix, std::move(directory), options);
   }
+  /// Serves `subapp` under `prefix` (aiohttp's add_subapp): a path that is the prefix
+  /// or starts with prefix + "/" goes to the sub-application's routes, through this
+  /// application's middlewares and then its own; a path under the prefix that none of
+  /// them takes is the sub-application's 404 or 405. Its routes, named resources and
+  /// url_for() carry the prefix from now on, and its router takes no more routes. Its
+  /// hooks run as this one's, from this point of each list. ValueError for an empty
+  /// prefix ("/" included); RuntimeError when either application is frozen or
+  /// `subapp` is served already. `subapp` must outlive this application.
+  void add_subapp(std::string_view prefix, Application& subapp);
 
   /// The middlewares, outermost first (aiohttp's middlewares=[...]).
   std::vector<Middleware> middlewares;
@@ -249,10 +258,17 @@ class Application {
   Coro<StreamResponse> handle(Request& request);
 
  private:
+  // Freezes this application served through `outer` (the applications above it,
+  // outermost first; empty for the one served).
+  void freeze_under(std::vector<Application*> outer);
+  // The route of `path` among this application's resources, called.
+  Coro<StreamResponse> dispatch(Request& request, std::string_view path);
+
   Options options_;
   UrlDispatcher router_;
   std::map<std::string, std::any, std::less<>> state_;
   bool frozen_ = false;
+  bool mounted_ = false;  // added to another application with add_subapp
 };
 
 /// Options of AppRunner (aiohttp's AppRunner / run_app keyword arguments).

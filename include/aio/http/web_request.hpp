@@ -160,6 +160,9 @@ class Request {
   /// The body as a stream.
   BodyReader content;
 
+  /// The application whose route took the request: a sub-application inside its
+  /// prefix (in its middlewares and handlers; the parent's middlewares see the parent),
+  /// as aiohttp's request.app.
   Application& app() const noexcept { return *app_; }
 
  private:
@@ -172,6 +175,7 @@ class Request {
 
   detail::WebConnection* conn_ = nullptr;
   Application* app_ = nullptr;
+  std::size_t client_max_size_ = 0;  // the served application's, whichever app() is
   MultiDict match_info_;
   mutable std::optional<MultiDict> query_;
   mutable std::optional<CIMultiDict> headers_;
