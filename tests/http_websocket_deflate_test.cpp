@@ -91,9 +91,11 @@ TEST(WebSocketDeflate, ReadsTheExamplesOfRfc7692Section7_2_3) {
     WSFrameReader r = deflating();
     EXPECT_EQ(read_all(r, hex("c10b000500faff48656c6c6f00")), std::vector<std::string>{"TEXT Hello"});
   }
-  {  // 7.2.3.4: a final block ends the message; the next one is a stream of its own
+  {  // 7.2.3.4: a final block ends the message; the next one is a new stream, which
+     // may refer back to the window (7.2.2), or not
     WSFrameReader r = deflating();
-    EXPECT_EQ(read_all(r, hex("c108f348cdc9c9070000") + hello), (std::vector<std::string>{"TEXT Hello", "TEXT Hello"}));
+    EXPECT_EQ(read_all(r, hex("c108f348cdc9c9070000") + hex("c105f200110000") + hello),
+              (std::vector<std::string>{"TEXT Hello", "TEXT Hello", "TEXT Hello"}));
   }
   {  // 7.2.3.5: two deflate blocks in one message
     WSFrameReader r = deflating();
@@ -104,6 +106,25 @@ TEST(WebSocketDeflate, ReadsTheExamplesOfRfc7692Section7_2_3) {
     EXPECT_EQ(read_all(r, ws_frame(WSMsgType::BINARY, "plain", false) + hello),
               (std::vector<std::string>{"BINARY plain", "TEXT Hello"}));
   }
+}
+
+TEST(WebSocketDeflate, AFinalBlockEndsTheMessageWhateverFollowsInItsFrames) {
+  // An empty final block in the first frame, then continuation frames: nothing of
+  // them is held (a peer could send them without end), and the next message reads.
+  WSFrameReader r = deflating(4096);
+  std::string frames = hex("4102 0300");
+  for (int i = 0; i < 100; ++i) frames += hex("00") + std::string(1, static_cast<char>(126)) + hex("0f a0") + std::string(4000, 'j');
+  frames += hex("8000");
+  EXPECT_EQ(read_all(r, frames + hex("c107f248cdc9c90700")), (std::vector<std::string>{"TEXT ", "TEXT Hello"}));
+}
+
+TEST(WebSocketDeflate, NoLimitAtAllIsNoLimit) {
+  WSFrameReader r = deflating(SIZE_MAX);  // as a user may write "no limit"
+  EXPECT_EQ(read_all(r, hex("c10100") + hex("c107f248cdc9c90700")), (std::vector<std::string>{"TEXT ", "TEXT Hello"}));
+  EXPECT_THROW(ZLibCompressor(RawDeflate{8}), ValueError);  // zlib cannot deflate with 8
+  EXPECT_THROW(ZLibCompressor(RawDeflate{16}), ValueError);
+  EXPECT_THROW(ZLibDecompressor(RawDeflate{7}), ValueError);
+  EXPECT_NO_THROW(ZLibDecompressor(RawDeflate{8}));
 }
 
 TEST(WebSocketDeflate, AMessageCutIntoFramesAnywhereInflatesTheSame) {
@@ -334,6 +355,25 @@ TEST(WebSocketDeflate, TheServerCompressesItsMessagesAndKeepsOrDropsItsWindowAsA
   });
 }
 
+TEST(WebSocketDeflate, TheServerReadsOffersSpreadOverSeveralHeaderLines) {
+  Application app;
+  int compress = -1;
+  add_echo(app, compress);
+  test::serve_app(app, [&](std::string base) -> Coro<> {
+    // Two Sec-WebSocket-Extensions lines: an unknown extension, then ours.
+    RawClient c = co_await RawClient::connect(
+        base, "x-unknown; a=1\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9");
+    EXPECT_NE(c.head.find("\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9\r\n"),
+              std::string::npos)
+        << c.head;
+    c.writer.write(ws_frame(WSMsgType::CLOSE, detail::ws_close_payload(1000, ""), true));
+    auto [b0, payload] = co_await c.frame();
+    EXPECT_EQ(b0, 0x88);
+    c.writer.close();
+  });
+  EXPECT_EQ(compress, 9);
+}
+
 TEST(WebSocketDeflate, OurClientAndServerAgreeOrNotAsTheyAreTold) {
   Application app;
   int compress = -1;
@@ -384,8 +424,9 @@ TEST(WebSocketDeflate, OurClientAndServerAgreeOrNotAsTheyAreTold) {
   });
 }
 
-// A server by hand that answers the handshake with `extensions`.
-TEST(WebSocketDeflate, OurClientFailsTheHandshakeOfAServerThatAnswersWhatWasNotOffered) {
+// A server by hand whose answer has client_max_window_bits=8: an extension not
+// offered when the client offered none, a window zlib cannot deflate with when it did.
+TEST(WebSocketDeflate, OurClientFailsAnAnswerTheRfcSaysToFail) {
   auto handle = [](StreamReader r, StreamWriter w) -> Coro<void> {
     const std::string head = co_await r.readuntil("\r\n\r\n");
     const std::size_t at = head.find("Sec-WebSocket-Key: ") + 19;
@@ -456,10 +497,15 @@ async def main(base):
 asyncio.run(main(sys.argv[1]))
 )";
   // websockets checks our answer against RFC 7692 and asks for what aiohttp never does:
-  // both no_context_takeover parameters and a smaller server window.
+  // both no_context_takeover parameters and a smaller server window. Its inflater then
+  // has a window of 2^10 bytes, so the text it sends repeats 3,000 random letters,
+  // which a server deflating with a larger window would answer with references it
+  // cannot follow.
   const char* websockets_client = R"(
-import asyncio, sys, websockets
+import asyncio, random, sys, websockets
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+r = random.Random(1)
+chunk = "".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(3000))
 async def main(url):
     for f in (None, ClientPerMessageDeflateFactory(server_max_window_bits=10, server_no_context_takeover=True,
                                                    client_no_context_takeover=True)):
@@ -471,6 +517,8 @@ async def main(url):
             data = bytes(range(256)) * 400
             await ws.send(data)
             print("bytes back", (await ws.recv()) == data)
+            await ws.send(chunk * 3)
+            print("far repeats back", (await ws.recv()) == "echo " + chunk * 3)
 asyncio.run(main(sys.argv[1]))
 )";
   test::serve_app(app, [&](std::string base) -> Coro<> {
@@ -478,18 +526,22 @@ asyncio.run(main(sys.argv[1]))
               "compress 15\necho hi 0\necho hi 1\necho hi 2\nbytes back True\n");
     EXPECT_EQ(compress, 15);
     EXPECT_EQ(co_await python(websockets_client, "ws" + base.substr(4) + "/ws"),
-              "permessage-deflate\nhello hello 0\nhello hello 1\nhello hello 2\nbytes back True\n"
+              "permessage-deflate\nhello hello 0\nhello hello 1\nhello hello 2\nbytes back True\nfar repeats back True\n"
               "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10\n"
-              "hello hello 0\nhello hello 1\nhello hello 2\nbytes back True\n");
+              "hello hello 0\nhello hello 1\nhello hello 2\nbytes back True\nfar repeats back True\n");
     EXPECT_EQ(compress, 10);
   });
 }
 
 TEST(WebSocketDeflate, OurClientTalksCompressedToAiohttpsAndWebsocketsServers) {
-  // Each server echoes, then says how it compresses; websockets' server asks our client
-  // for a window of 12 bits (client_max_window_bits=12).
+  // Each server echoes, then says how it compresses. websockets' first server asks our
+  // client for a window of 12 bits (client_max_window_bits=12), so the messages repeat
+  // random text 6,000 bytes apart; its second asks for client_no_context_takeover, so
+  // the same message goes twice (with our window kept, the second would refer to the
+  // first, which that server's fresh inflater has not).
   const char* script = R"(
 import asyncio, sys, websockets
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from aiohttp import web
 async def handler(request):
     ws = web.WebSocketResponse()
@@ -512,9 +564,12 @@ async def main():
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
+    fresh = ServerPerMessageDeflateFactory(client_no_context_takeover=True)
     async with websockets.serve(echo, "127.0.0.1", 0) as server:
-        print(site._server.sockets[0].getsockname()[1], server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.sleep(30)
+        async with websockets.serve(echo, "127.0.0.1", 0, extensions=[fresh]) as server2:
+            print(site._server.sockets[0].getsockname()[1], server.sockets[0].getsockname()[1],
+                  server2.sockets[0].getsockname()[1], flush=True)
+            await asyncio.sleep(30)
 asyncio.run(main())
 )";
   auto main_ = [&]() -> Coro<> {
@@ -522,23 +577,32 @@ asyncio.run(main())
     options.stdout = PIPE;
     std::vector<std::string> args{"-c", script};
     Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    const std::string ports = co_await wait_for(p.stdout->readline(), kBound);
-    const std::string aiohttp_port = ports.substr(0, ports.find(' '));
-    const std::string websockets_port = ports.substr(ports.find(' ') + 1, ports.size() - ports.find(' ') - 2);
-    std::string big;
-    for (int i = 0; i < 30000; ++i) big += std::to_string(i * 7 % 1000) + ";";
+    std::string ports = co_await wait_for(p.stdout->readline(), kBound);
+    std::vector<std::string> port;
+    for (std::size_t at = 0; at < ports.size();) {
+      const std::size_t end = ports.find_first_of(" \n", at);
+      port.push_back(ports.substr(at, end - at));
+      at = end + 1;
+    }
+    CO_ASSERT_TRUE(port.size() == 3u);
+    // Random letters, 6,000 of them three times over: repeats too far for a 12-bit window.
+    std::string chunk;
+    std::uint32_t x = 1;
+    for (int i = 0; i < 6000; ++i) chunk += static_cast<char>('a' + (x = x * 1103515245 + 12345) % 26);
+    const std::string big = chunk + chunk + chunk;
     ClientSession session;
-    const std::vector<std::tuple<std::string, int, std::string>> peers{
-        {aiohttp_port, 15, "aiohttp compress=15"},
-        {websockets_port, 12, "websockets permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"}};
-    for (const auto& [port, window, how] : peers) {
+    const std::vector<std::tuple<std::string, int, bool, std::string>> peers{
+        {port[0], 15, false, "aiohttp compress=15"},
+        {port[1], 12, false, "websockets permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"},
+        {port[2], 15, true, "websockets permessage-deflate; client_no_context_takeover"}};
+    for (const auto& [at, window, fresh, how] : peers) {
       const WSConnectOptions offer{.compress = 15};
-      ClientWebSocketResponse ws = co_await session.ws_connect("http://127.0.0.1:" + port + "/ws", offer);
+      ClientWebSocketResponse ws = co_await session.ws_connect("http://127.0.0.1:" + at + "/ws", offer);
       EXPECT_EQ(ws.compress(), window);
-      EXPECT_FALSE(ws.client_notakeover());
-      for (int i = 0; i < 3; ++i) {
-        co_await ws.send_str("round " + std::to_string(i) + " " + big.substr(0, 500));
-        EXPECT_EQ(co_await wait_for(ws.receive_str(), kBound), "round " + std::to_string(i) + " " + big.substr(0, 500));
+      EXPECT_EQ(ws.client_notakeover(), fresh);
+      for (int i = 0; i < 3; ++i) {  // the same text each time but its last letter
+        co_await ws.send_str(big.substr(0, 2000) + std::to_string(i));
+        EXPECT_EQ(co_await wait_for(ws.receive_str(), kBound), big.substr(0, 2000) + std::to_string(i));
       }
       co_await ws.send_bytes(big);
       EXPECT_EQ(co_await wait_for(ws.receive_bytes(), kBound), big);

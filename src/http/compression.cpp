@@ -117,8 +117,11 @@ std::string ZLibDecompressor::decompress(std::string_view chunk, std::size_t max
     }
   }
   const std::size_t limit = max_length == 0 ? std::string::npos : max_length;
-  for (;;) {
-    std::size_t room = std::min(kStep, limit - out.size());
+  // The output is made room for (and zeroed) in steps that grow from a guess at the
+  // input's size, so that a small piece costs little.
+  std::size_t step = std::min(kStep, std::max<std::size_t>(256, 4 * in.size()));
+  for (;; step = std::min(kStep, 2 * step)) {
+    std::size_t room = std::min(step, limit - out.size());
     if (room == 0) break;
     std::size_t old = out.size();
     out.resize(old + room);
@@ -154,6 +157,21 @@ std::string ZLibDecompressor::decompress(std::string_view chunk, std::size_t max
   }
   s.unconsumed_tail.assign(in);
   return out;
+}
+
+void ZLibDecompressor::reset(bool keep_window) {
+  State& s = *s_;
+  if (s.broken) s.fail();
+  if (s.initialized) {
+    unsigned char window[1 << MAX_WBITS];
+    uInt length = 0;
+    if (keep_window && inflateGetDictionary(&s.zs, window, &length) != Z_OK) s.fail();
+    if (inflateReset(&s.zs) != Z_OK) s.fail();
+    if (keep_window && length != 0 && inflateSetDictionary(&s.zs, window, length) != Z_OK) s.fail();
+  }
+  s.eof = false;
+  s.unconsumed_tail.clear();
+  s.unused_data.clear();
 }
 
 std::string ZLibDecompressor::flush() {
@@ -196,9 +214,10 @@ struct ZLibCompressor::State {
     std::string out;
     zs.next_in = in_ptr(in);
     zs.avail_in = static_cast<uInt>(in.size());
-    // First room for what the input can become, plus a flush's few bytes; zlib's
-    // pending output, when more, takes further rounds.
-    std::size_t room = deflateBound(&zs, zs.avail_in) + 16;
+    // First room for what the input can become, plus a flush's few bytes (zlib wants
+    // more than 6 bytes free for a flush); what zlib holds beyond that takes further
+    // rounds.
+    std::size_t room = deflateBound(&zs, zs.avail_in) + 64;
     for (;; room = kStep) {
       std::size_t old = out.size();
       out.resize(old + room);
@@ -222,7 +241,7 @@ ZLibCompressor::ZLibCompressor(std::string_view encoding, int level) : s_(std::m
   s_->init(level, k == Kind::gzip ? 16 + MAX_WBITS : MAX_WBITS);
 }
 ZLibCompressor::ZLibCompressor(RawDeflate raw, int level) : s_(std::make_unique<State>()) {
-  // zlib turns a raw window of 8 into 9, which a peer that asked for 8 cannot read.
+  // zlib refuses a raw window of 8 (and turns a wrapped one into 9).
   if (raw.wbits < 9 || raw.wbits > 15) throw ValueError("wbits must be 9 to 15 for raw deflate");
   s_->init(level, -raw.wbits);
 }
@@ -241,9 +260,19 @@ std::string ZLibCompressor::compress(std::string_view data) {
   return out;
 }
 
-std::string ZLibCompressor::flush(Flush mode) {
-  int f = mode == Flush::sync ? Z_SYNC_FLUSH : mode == Flush::full ? Z_FULL_FLUSH : Z_FINISH;
-  return s_->run({}, f);
+namespace {
+int zlib_flush(ZLibCompressor::Flush mode) {
+  return mode == ZLibCompressor::Flush::sync ? Z_SYNC_FLUSH : mode == ZLibCompressor::Flush::full ? Z_FULL_FLUSH : Z_FINISH;
+}
+}  // namespace
+
+std::string ZLibCompressor::flush(Flush mode) { return s_->run({}, zlib_flush(mode)); }
+
+std::string ZLibCompressor::compress(std::string_view data, Flush mode) {
+  if (data.size() <= (std::size_t{1} << 30)) return s_->run(data, zlib_flush(mode));
+  std::string out = compress(data);  // avail_in is 32 bits: in pieces, then the flush
+  out += flush(mode);
+  return out;
 }
 
 }  // namespace aio::http

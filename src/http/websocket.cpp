@@ -199,8 +199,9 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
   if (inflating) {
     inflate(std::string_view("\x00\x00\xff\xff", 4));  // the end of the flush the sender dropped
     // A sender may end a message with a final block instead (RFC 7692 section
-    // 7.2.3.4): then the next message is a stream of its own.
-    if (inflater_->eof()) inflater_.reset();
+    // 7.2.3.4): the next message is a new stream, which may still refer back to this
+    // one's window (section 7.2.2).
+    if (inflater_->eof()) inflater_->reset(true);
   }
   WSMessage m;
   m.type = fragment_type_;
@@ -215,15 +216,19 @@ std::size_t WSFrameReader::feed(std::string_view in, std::optional<WSMessage>& o
 
 void WSFrameReader::inflate(std::string_view piece) {
   if (!inflater_) inflater_.emplace(RawDeflate{});
-  // One byte past the room left tells a message over the limit.
-  const std::size_t room = max_msg_size_ == 0 ? 0 : max_msg_size_ - partial_.size() + 1;
+  // After a final block the rest of the message is nothing to inflate: it is dropped,
+  // not kept (a peer could send it without end).
+  if (inflater_->eof()) return;
+  // One byte past the room left tells a message over the limit (0: no limit).
+  const std::size_t left = max_msg_size_ - partial_.size();
+  const std::size_t room = max_msg_size_ == 0 || left == SIZE_MAX ? 0 : left + 1;
   std::string out;
   try {
     out = inflater_->decompress(piece, room);
   } catch (const ContentEncodingError&) {
     throw WebSocketError(WSCloseCode::PROTOCOL_ERROR, "Received a message that does not inflate");
   }
-  if (max_msg_size_ != 0 && out.size() == room) {
+  if (room != 0 && out.size() == room) {
     throw WebSocketError(WSCloseCode::MESSAGE_TOO_BIG, "Decompressed message exceeds limit " + std::to_string(max_msg_size_));
   }
   if (partial_.empty()) {
@@ -474,8 +479,14 @@ struct WSSession {
     }
     // RFC 7692 section 7.2.1: deflate, flush, and drop the flush's empty stored block.
     if (!deflater) deflater.emplace(RawDeflate{compress_bits}, 1);  // Z_BEST_SPEED, as aiohttp
-    std::string z = deflater->compress(data);
-    z += deflater->flush(no_takeover ? ZLibCompressor::Flush::full : ZLibCompressor::Flush::sync);
+    std::string z;
+    try {
+      z = deflater->compress(data, no_takeover ? ZLibCompressor::Flush::full : ZLibCompressor::Flush::sync);
+    } catch (...) {
+      // Our window may hold what the peer never gets: a new one refers to nothing.
+      deflater.reset();
+      throw;
+    }
     if (z.ends_with(std::string_view("\x00\x00\xff\xff", 4))) z.resize(z.size() - 4);
     writer->write(ws_frame(type, z, client, true));
   }

@@ -47,6 +47,10 @@ class ZLibDecompressor {
   std::string flush();
   /// The end of the (last) compressed stream was seen.
   bool eof() const noexcept;
+  /// Starts a new stream. With `keep_window`, the output's last 32 KiB stay as the
+  /// window the new stream may refer back to (a raw stream's preset dictionary), as
+  /// permessage-deflate needs after a message that ends with a final block.
+  void reset(bool keep_window = false);
   const std::string& unconsumed_tail() const noexcept;
   const std::string& unused_data() const noexcept;
   const std::string& encoding() const noexcept;
@@ -56,7 +60,8 @@ class ZLibDecompressor {
   std::unique_ptr<State> s_;
 };
 
-/// A streaming encoder ("gzip" or "deflate", the latter zlib-wrapped), for responses.
+/// A streaming encoder: "gzip" or "deflate" (zlib-wrapped) for responses, or raw
+/// deflate for WebSocket messages.
 class ZLibCompressor {
  public:
   /// How flush() ends its output (zlib's Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH).
@@ -73,6 +78,8 @@ class ZLibCompressor {
 
   /// Compresses `data`; returns what zlib emits now (often nothing for small input).
   std::string compress(std::string_view data);
+  /// compress(data) then flush(mode), in one pass over zlib (a WebSocket message).
+  std::string compress(std::string_view data, Flush mode);
   /// Emits the pending output. After Flush::finish the stream is complete and further
   /// calls throw RuntimeError.
   std::string flush(Flush mode = Flush::finish);
