@@ -9,6 +9,7 @@
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
 #include "support/http_serve.hpp"
+#include "support/python_peer.hpp"
 
 namespace aio::http {
 namespace {
@@ -611,21 +612,7 @@ TEST(HttpMultipart, ClientReadsAMultipartResponse) {
 
 // --- Real peers: aiohttp's client and server, curl -F
 
-struct PeerRun {
-  int status = -1;
-  std::string out, err;
-};
-
-Coro<PeerRun> python(const char* script, std::string arg) {
-  SubprocessOptions options;
-  options.stdout = PIPE;
-  options.stderr = PIPE;
-  // Named first: g++ 12 cannot build a braced list inside a co_await (docs/pitfalls.md).
-  std::vector<std::string> args{"-c", script, std::move(arg)};
-  Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-  auto [o, e] = co_await wait_for(p.communicate(), kBound);
-  co_return PeerRun{*p.returncode(), o.value_or(""), e.value_or("")};
-}
+using test::PeerRun;
 
 Application& form_echo_app(Application& app) {
   app.add_post("/form", [](Request& request) -> Coro<StreamResponse> {
@@ -651,16 +638,19 @@ async def main(url):
 asyncio.run(main(sys.argv[1]))
 )";
   PeerRun run;
-  serve_app(app, [&](std::string base) -> Coro<> { run = co_await python(script, base + "/form"); });
+  serve_app(app, [&](std::string base) -> Coro<> {
+    // Named first: g++ 12 cannot build a braced list inside a co_await (docs/pitfalls.md).
+    std::vector<std::string> args{base + "/form"};
+    run = co_await test::run_python(script, args);
+  });
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_EQ(run.out, "200 name=Zo\xC3\xAB;file=data.bin(application/x-thing)[12]" + std::string("\0\x01", 2) +
                          " bytes\r\n--;note=a\r\nb;\n");
 }
 
 TEST(HttpMultipartPeers, AiohttpsServerReadsAiosFormData) {
-  const char* script = R"(
-import asyncio, sys, aiohttp
-from aiohttp import web
+  const std::string script = std::string(test::kServeAiohttp) + R"(
+import aiohttp
 async def form(request):
     data = await request.post()
     out = []
@@ -686,22 +676,12 @@ async def main():
     app = web.Application()
     app.router.add_post("/form", form)
     app.router.add_post("/parts", parts)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.sleep(30)
+    await serve_forever(app)
 asyncio.run(main())
 )";
   auto main_ = [&]() -> Coro<> {
-    SubprocessOptions options;
-    options.stdout = PIPE;
-    std::vector<std::string> args{"-c", script};
-    Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    std::string port = co_await wait_for(p.stdout->readline(), kBound);
-    while (!port.empty() && port.back() == '\n') port.pop_back();
-    const std::string base = "http://127.0.0.1:" + port;
+    test::PythonServer peer = co_await test::PythonServer::start(script);
+    const std::string base = "http://127.0.0.1:" + peer.line;
     ClientSession session;
     FormData form;
     form.add_field("name", "Jo");
@@ -718,8 +698,7 @@ asyncio.run(main())
     EXPECT_EQ(co_await r2.text(),
               "text/plain; charset=utf-8:None:b'plain';application/json:None:b'{\"k\":\"v\"}';"
               "application/octet-stream:hi.bin:b'hi'");
-    p.kill();
-    (void)co_await p.wait();
+    co_await peer.stop();
   };
   aio::run(main_());
 }

@@ -10,6 +10,7 @@
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
 #include "support/http_serve.hpp"
+#include "support/python_peer.hpp"
 
 namespace aio::http {
 namespace {
@@ -94,9 +95,8 @@ struct Tree {
   }
 };
 
-const char* kAiohttp = R"(
-import asyncio, sys
-from aiohttp import web
+const std::string kAiohttp = std::string(test::kServeAiohttp) + R"(
+import sys
 
 def tracer(name, not_found=None):
     @web.middleware
@@ -149,14 +149,7 @@ admin.add_subapp('/deep', deep)
 root.add_subapp('/admin/', admin)
 root.on_startup.append(note(root, 'startup 2'))
 
-async def main():
-    runner = web.AppRunner(root, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, '127.0.0.1', 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.sleep(30)
-asyncio.run(main())
+asyncio.run(serve_forever(root))
 )";
 
 // What a server answers each request: status, Allow, X-Trace and body, one line each.
@@ -186,15 +179,11 @@ TEST(HttpSubapp, ATreeOfApplicationsAnswersAsAiohttpsDoes) {
   test::serve_app(tree.root, [&](std::string base) -> Coro<> {
     ClientSession session;
     ours = co_await ask(session, base);
-    SubprocessOptions options;
-    options.stdout = PIPE;
-    std::vector<std::string> args{"-c", kAiohttp, dir};  // named first: g++ 12
-    Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    const std::string port = co_await wait_for(p.stdout->readline(), kBound);
-    theirs = co_await ask(session, "http://127.0.0.1:" + port.substr(0, port.size() - 1));
+    std::vector<std::string> args{dir};  // named first: g++ 12
+    test::PythonServer peer = co_await test::PythonServer::start(kAiohttp, args);
+    theirs = co_await ask(session, "http://127.0.0.1:" + peer.line);
     co_await session.close();
-    p.kill();
-    (void)co_await wait_for(p.wait(), kBound);
+    co_await peer.stop();
   });
   EXPECT_EQ(ours, theirs);
   // Not two empty answers: a few of the lines spelled out.

@@ -11,6 +11,7 @@
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
 #include "support/http_serve.hpp"
+#include "support/python_peer.hpp"
 
 namespace aio::http {
 namespace {
@@ -310,6 +311,13 @@ struct RawClient {
     std::string payload = co_await wait_for(reader.readexactly(static_cast<long>(n)), kBound);
     co_return std::make_pair(static_cast<unsigned char>(h[0]), std::move(payload));
   }
+  // Sends a close frame, reads the answer, closes; the answer's first byte.
+  Coro<int> close() {
+    writer.write(ws_frame(WSMsgType::CLOSE, detail::ws_close_payload(1000, ""), true));
+    const int b0 = (co_await frame()).first;
+    writer.close();
+    co_return b0;
+  }
 };
 
 TEST(WebSocketDeflate, TheServerCompressesItsMessagesAndKeepsOrDropsItsWindowAsAgreed) {
@@ -346,10 +354,7 @@ TEST(WebSocketDeflate, TheServerCompressesItsMessagesAndKeepsOrDropsItsWindowAsA
       } else {
         EXPECT_EQ(sizes[1], sizes[0]);  // each from an empty window
       }
-      c.writer.write(ws_frame(WSMsgType::CLOSE, detail::ws_close_payload(1000, ""), true));
-      auto [b0, payload] = co_await c.frame();
-      EXPECT_EQ(b0, 0x88);  // the close frame answered, not compressed
-      c.writer.close();
+      EXPECT_EQ(co_await c.close(), 0x88);  // the close frame answered, not compressed
       EXPECT_EQ(compress, 15);
     }
   });
@@ -366,10 +371,7 @@ TEST(WebSocketDeflate, TheServerReadsOffersSpreadOverSeveralHeaderLines) {
     EXPECT_NE(c.head.find("\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9\r\n"),
               std::string::npos)
         << c.head;
-    c.writer.write(ws_frame(WSMsgType::CLOSE, detail::ws_close_payload(1000, ""), true));
-    auto [b0, payload] = co_await c.frame();
-    EXPECT_EQ(b0, 0x88);
-    c.writer.close();
+    EXPECT_EQ(co_await c.close(), 0x88);
   });
   EXPECT_EQ(compress, 9);
 }
@@ -468,14 +470,10 @@ TEST(WebSocketDeflate, OurClientFailsAnAnswerTheRfcSaysToFail) {
 
 // Runs `script` with /usr/bin/python3 and `arg`; its stdout, after checking it exited 0.
 Coro<std::string> python(const char* script, std::string arg) {
-  SubprocessOptions options;
-  options.stdout = PIPE;
-  options.stderr = PIPE;
-  std::vector<std::string> args{"-c", script, std::move(arg)};  // named first: g++ 12
-  Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-  auto [out, err] = co_await wait_for(p.communicate(), kBound);
-  EXPECT_EQ(*p.returncode(), 0) << err.value_or("");
-  co_return out.value_or("");
+  std::vector<std::string> args{std::move(arg)};  // named first: g++ 12
+  test::PeerRun run = co_await test::run_python(script, args);
+  EXPECT_EQ(run.status, 0) << run.err;
+  co_return run.out;
 }
 
 TEST(WebSocketDeflate, AiohttpsAndWebsocketsClientsTalkToOurServerCompressed) {
@@ -573,15 +571,11 @@ async def main():
 asyncio.run(main())
 )";
   auto main_ = [&]() -> Coro<> {
-    SubprocessOptions options;
-    options.stdout = PIPE;
-    std::vector<std::string> args{"-c", script};
-    Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    std::string ports = co_await wait_for(p.stdout->readline(), kBound);
+    test::PythonServer peer = co_await test::PythonServer::start(script);
     std::vector<std::string> port;
-    for (std::size_t at = 0; at < ports.size();) {
-      const std::size_t end = ports.find_first_of(" \n", at);
-      port.push_back(ports.substr(at, end - at));
+    for (std::size_t at = 0; at <= peer.line.size();) {
+      const std::size_t end = std::min(peer.line.find(' ', at), peer.line.size());
+      port.push_back(peer.line.substr(at, end - at));
       at = end + 1;
     }
     CO_ASSERT_TRUE(port.size() == 3u);
@@ -612,8 +606,7 @@ asyncio.run(main())
       EXPECT_EQ(ws.close_code(), 1000);
     }
     co_await session.close();
-    p.kill();
-    (void)co_await wait_for(p.wait(), kBound);
+    co_await peer.stop();
   };
   aio::run(main_());
 }

@@ -8,6 +8,7 @@
 
 #include "aio/http.hpp"
 #include "support/aio_test.hpp"
+#include "support/python_peer.hpp"
 
 namespace aio::http {
 namespace {
@@ -768,22 +769,14 @@ async def main(base):
             print(m.type.name, m.data, m.extra)
 asyncio.run(main(sys.argv[1]))
 )";
-  std::string out, err;
-  int status = -1;
+  test::PeerRun run;
   serve(app, [&](int port) -> Coro<> {
-    SubprocessOptions options;
-    options.stdout = PIPE;
-    options.stderr = PIPE;
     // Named first: g++ 12 cannot build a braced list inside a co_await (docs/pitfalls.md).
-    std::vector<std::string> args{"-c", script, "http://127.0.0.1:" + std::to_string(port)};
-    Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    auto [o, e] = co_await wait_for(p.communicate(), kBound);
-    out = o.value_or("");
-    err = e.value_or("");
-    status = *p.returncode();
+    std::vector<std::string> args{"http://127.0.0.1:" + std::to_string(port)};
+    run = co_await test::run_python(script, args);
   });
-  EXPECT_EQ(status, 0) << err;
-  EXPECT_EQ(out,
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out,
             "protocol chat\n"
             "TEXT echo hello\n"
             "BINARY 256000 True\n"
@@ -942,9 +935,8 @@ TEST(WebSocketClient, AHeartbeatTheServerDoesNotAnswerEndsTheWebSocket) {
 }
 
 TEST(WebSocketClient, TalksToAiohttpsServer) {
-  const char* script = R"(
-import asyncio, sys
-from aiohttp import web, WSMsgType
+  const std::string script = std::string(test::kServeAiohttp) + R"(
+from aiohttp import WSMsgType
 async def handler(request):
     ws = web.WebSocketResponse(protocols=("v2", "v1"))
     await ws.prepare(request)
@@ -962,24 +954,14 @@ async def handler(request):
 async def main():
     app = web.Application()
     app.router.add_get("/ws", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.sleep(30)
+    await serve_forever(app)
 asyncio.run(main())
 )";
   auto main_ = [&]() -> Coro<> {
-    SubprocessOptions options;
-    options.stdout = PIPE;
-    std::vector<std::string> args{"-c", script};
-    Process p = co_await create_subprocess_exec("/usr/bin/python3", args, options);
-    const std::string port = co_await wait_for(p.stdout->readline(), kBound);
+    test::PythonServer peer = co_await test::PythonServer::start(script);
     ClientSession session;
     const WSConnectOptions v1{.protocols = {"v1"}};
-    ClientWebSocketResponse ws =
-        co_await session.ws_connect("http://127.0.0.1:" + port.substr(0, port.size() - 1) + "/ws", v1);
+    ClientWebSocketResponse ws = co_await session.ws_connect("http://127.0.0.1:" + peer.line + "/ws", v1);
     EXPECT_EQ(ws.protocol(), "v1");
     co_await ws.send_str("shout");
     EXPECT_EQ(co_await wait_for(ws.receive_str(), kBound), "SHOUT");  // the server's ping was answered on the way
@@ -991,10 +973,9 @@ asyncio.run(main())
     EXPECT_TRUE(ws.closed());  // autoclose answered
     EXPECT_EQ(ws.close_code(), 4002);
     EXPECT_EQ(describe(co_await ws.receive()), "closed");
-    EXPECT_EQ(co_await wait_for(p.stdout->readline(), kBound), "server close_code 1000\n");
+    EXPECT_EQ(co_await wait_for(peer.process.stdout->readline(), kBound), "server close_code 1000\n");
     co_await session.close();
-    p.kill();
-    (void)co_await wait_for(p.wait(), kBound);
+    co_await peer.stop();
   };
   aio::run(main_());
 }
