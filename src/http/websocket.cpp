@@ -560,9 +560,7 @@ std::vector<std::string> header_tokens(std::string_view value) {
   std::vector<std::string> out;
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    std::string_view token = value.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    const std::string_view token = detail::trim_blanks(value.substr(0, comma));
     if (!token.empty()) out.emplace_back(token);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
