@@ -1,0 +1,203 @@
+// aio/protocols.hpp: asyncio's transports and protocols for TCP and Unix sockets
+// (asyncio.protocols and asyncio.transports; loop.create_connection, create_server).
+// The loop reads, and calls the user's protocol with what came; the transport writes.
+//
+//   struct Echo : aio::Protocol {
+//     aio::Transport transport;
+//     void connection_made(aio::Transport t) override { transport = t; }
+//     void data_received(std::string_view data) override { transport.write(data); }
+//   };
+//   aio::Server server = co_await aio::create_server(
+//       loop, [] { return std::make_shared<Echo>(); }, "127.0.0.1", 8888);
+//   auto [transport, client] = co_await aio::create_connection(
+//       loop, [] { return std::make_shared<Client>(); }, "127.0.0.1", 8888);
+//
+// The same connection as the streams' (aio/streams.hpp), driven by callbacks instead
+// of coroutines: the options (ConnectionOptions, ServerOptions), TLS, the errors and
+// the Server are the streams' own. A protocol's callbacks run on the loop; one that
+// throws goes to the loop's exception handler ("Fatal error: protocol.data_received()
+// call failed.") and the connection is closed with that exception.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "aio/coro.hpp"
+#include "aio/socket.hpp"
+#include "aio/ssl.hpp"
+#include "aio/streams.hpp"
+
+namespace aio {
+
+class EventLoop;
+class Transport;
+
+/// What every protocol has (asyncio.BaseProtocol).
+class BaseProtocol {
+ public:
+  virtual ~BaseProtocol() = default;
+  /// The connection is up (for TLS: the handshake is done); keep the transport.
+  virtual void connection_made(Transport transport);
+  /// The connection closed: null after close(), abort() or the peer's EOF, else the
+  /// error that ended it (ConnectionResetError, an SSLError, a callback's exception).
+  /// Called once, on a later loop iteration than the close.
+  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+  /// Flow control: the transport's write buffer passed the high-water mark, and fell
+  /// back to the low one (set_write_buffer_limits: 64 KiB and 16 KiB by default).
+  virtual void pause_writing() {}
+  virtual void resume_writing() {}
+};
+
+/// A protocol that is given each piece of data as it comes (asyncio.Protocol).
+class Protocol : public BaseProtocol {
+ public:
+  /// Bytes received, in order. `data` is valid during the call only.
+  virtual void data_received(std::string_view data) { (void)data; }
+  /// The peer half-closed. Returning false (the default) closes the transport;
+  /// true keeps it open for writing (not over TLS, which closes it either way).
+  virtual bool eof_received() { return false; }
+};
+
+/// A protocol that gives the buffer to read into (asyncio.BufferedProtocol): no copy
+/// between the kernel and the protocol's own buffer.
+class BufferedProtocol : public BaseProtocol {
+ public:
+  /// Where the next read goes: at least one byte (RuntimeError otherwise). `sizehint`
+  /// is -1, as asyncio passes: any size will do.
+  virtual std::span<char> get_buffer(long sizehint) = 0;
+  /// The first `nbytes` of the buffer get_buffer gave now hold data.
+  virtual void buffer_updated(std::size_t nbytes) = 0;
+  /// As Protocol::eof_received.
+  virtual bool eof_received() { return false; }
+};
+
+/// The loop's side of a connection (asyncio.Transport). A copyable handle; the
+/// connection lives until it is closed and connection_lost has run (the loop holds
+/// it while it reads), not as long as a handle does.
+class Transport {
+ public:
+  Transport() = default;
+  explicit Transport(std::shared_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
+
+  /// Sends what the socket takes now and buffers the rest (never blocks); calls the
+  /// protocol's pause_writing when the buffer passes the high-water mark. Dropped
+  /// after close() or once the connection is lost; RuntimeError after write_eof().
+  void write(std::string_view data);
+  template <class R>
+  void writelines(const R& lines) {
+    for (const auto& line : lines) write(line);
+  }
+  /// Half-closes once the buffer is sent (shutdown(SHUT_WR)); NotImplementedError
+  /// over TLS, which cannot.
+  void write_eof();
+  bool can_write_eof() const noexcept;
+  /// Stops reading and closes once the buffer is sent; connection_lost(null) follows.
+  void close();
+  /// Closes at once, dropping the buffer; connection_lost(null) follows.
+  void abort();
+  bool is_closing() const noexcept;
+
+  /// Stops and restarts the calls of data_received (asyncio's pause_reading,
+  /// resume_reading): unread data waits in the kernel and so holds back the peer.
+  void pause_reading();
+  void resume_reading();
+  bool is_reading() const noexcept;
+
+  /// Bytes buffered and not yet taken by the kernel.
+  std::size_t get_write_buffer_size() const noexcept;
+  /// pause_writing above `high`, resume_writing at `low` (64 KiB and 16 KiB by
+  /// default; one given alone sets the other as asyncio does). ValueError unless
+  /// high >= low.
+  void set_write_buffer_limits(std::optional<std::size_t> high = std::nullopt,
+                               std::optional<std::size_t> low = std::nullopt);
+  /// (low, high), as asyncio returns them.
+  std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept;
+
+  /// The protocol the transport calls; set_protocol switches to another one (a
+  /// Protocol or a BufferedProtocol) from the next read on.
+  std::shared_ptr<BaseProtocol> get_protocol() const noexcept;
+  void set_protocol(std::shared_ptr<BaseProtocol> protocol);
+
+  /// get_extra_info("peername"), ("sockname"), ("socket").fileno() (-1 once closed).
+  SockAddr peername() const;
+  SockAddr sockname() const;
+  int fileno() const noexcept;
+  /// The TLS details (get_extra_info("ssl_object"), "peercert", "cipher"), as
+  /// StreamWriter's; empty or nullopt on a plain connection.
+  bool is_tls() const noexcept;
+  std::string ssl_version() const;
+  std::optional<CipherInfo> cipher() const;
+  std::optional<PeerCertificate> peercert() const;
+  std::string selected_alpn_protocol() const;
+
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::StreamState> s_;
+};
+
+inline void BaseProtocol::connection_made(Transport transport) { (void)transport; }
+
+namespace detail {
+using ProtocolFactory = std::function<std::shared_ptr<BaseProtocol>()>;
+/// The untyped cores of the functions below (protocols.cpp).
+Coro<Transport> connect_protocol(EventLoop& loop, ProtocolFactory factory, std::string host, int port,
+                                 ConnectionOptions options);
+Coro<Transport> connect_unix_protocol(EventLoop& loop, ProtocolFactory factory, std::string path,
+                                      ConnectionOptions options);
+
+/// Calls `factory` and keeps what it made, typed, for the caller's pair.
+template <class Factory>
+struct KeptFactory {
+  using Ptr = decltype(std::declval<Factory&>()());
+  Factory factory;
+  Ptr made{};
+  ProtocolFactory untyped() {
+    return [this] {
+      made = factory();
+      return std::shared_ptr<BaseProtocol>(made);
+    };
+  }
+};
+}  // namespace detail
+
+/// Connects to host:port as open_connection does (every address, Happy Eyeballs,
+/// local_addr, TLS with its handshake), then calls `factory()` (a std::shared_ptr to
+/// a Protocol or BufferedProtocol subclass) and returns the transport and that
+/// protocol once connection_made() has run (asyncio's loop.create_connection).
+template <class Factory>
+auto create_connection(EventLoop& loop, Factory factory, std::string host, int port, ConnectionOptions options = {})
+    -> Coro<std::pair<Transport, decltype(factory())>> {
+  using Ptr = decltype(factory());
+  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
+  Transport transport = co_await detail::connect_protocol(loop, kept->untyped(), std::move(host), port, options);
+  co_return std::pair<Transport, Ptr>(std::move(transport), std::move(kept->made));
+}
+
+/// The same over a Unix socket (loop.create_unix_connection).
+template <class Factory>
+auto create_unix_connection(EventLoop& loop, Factory factory, std::string path, ConnectionOptions options = {})
+    -> Coro<std::pair<Transport, decltype(factory())>> {
+  using Ptr = decltype(factory());
+  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
+  Transport transport = co_await detail::connect_unix_protocol(loop, kept->untyped(), std::move(path), options);
+  co_return std::pair<Transport, Ptr>(std::move(transport), std::move(kept->made));
+}
+
+/// Listens as start_server does and gives each connection a protocol from
+/// `factory()` (loop.create_server). A factory that throws drops that connection
+/// and goes to the loop's exception handler; so does a failed TLS handshake.
+Coro<Server> create_server(EventLoop& loop, detail::ProtocolFactory factory, std::string host, int port,
+                           ServerOptions options = {});
+/// The same on a Unix socket (loop.create_unix_server).
+Coro<Server> create_unix_server(EventLoop& loop, detail::ProtocolFactory factory, std::string path,
+                                ServerOptions options = {});
+
+}  // namespace aio

@@ -1,0 +1,399 @@
+// Transports and protocols over the streams' connection (asyncio's
+// selector_events._SelectorSocketTransport, and sslproto for TLS): create_connection,
+// create_unix_connection, Transport, and the protocol side of create_server.
+//
+// The connection is the streams' StreamState, with a ProtocolLink in place of a
+// reader: the loop queues a read step whenever the socket is readable (one read per
+// loop iteration, asyncio's rhythm) and the step hands what came to the protocol.
+// Between steps the link's edge stays registered with the loop, so a loop that
+// closes with the connection still open releases it.
+#include "aio/protocols.hpp"
+
+#include <cstring>
+
+#include "aio/events.hpp"
+#include "stream_state.hpp"
+
+namespace aio {
+namespace detail {
+
+namespace {
+
+bool is_os_error(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+void report(EventLoop& loop, const char* message, std::exception_ptr exc) noexcept {
+  try {
+    ExceptionContext ctx;
+    ctx.message = message;
+    ctx.exception = std::move(exc);
+    loop.call_exception_handler(ctx);
+  } catch (...) {
+    // the handler itself failed: nothing more to tell
+  }
+}
+
+}  // namespace
+
+// The read step as an item of the loop's ready list. It lives in the link (no
+// allocation per step); the connection outlives every queued run of it, since
+// connection_lost, which frees it, is queued after.
+struct ReadStep final : LoopItem {
+  explicit ReadStep(StreamState& state) : s(&state) {}
+  StreamState* s;
+  void run() override { s->link_step(); }
+  // The loop closes with the step queued: the connection goes with it.
+  void discard() noexcept override {
+    s->link_->queued = false;
+    s->finish_close();
+  }
+  std::string repr() const override { return "<Handle _SelectorSocketTransport._read_ready()>"; }
+
+ protected:
+  void destroy() noexcept override {}  // owned by the link
+};
+
+ProtocolLink::ProtocolLink(StreamState& s) : step(new ReadStep(s)) { edge.s = &s; }
+ProtocolLink::~ProtocolLink() { delete static_cast<ReadStep*>(step); }
+
+void ProtocolLink::Edge::on_io_ready() noexcept {
+  s->link_->waiting = false;
+  s->link_queue();
+}
+
+void ProtocolLink::Edge::on_io_abandoned() noexcept {
+  s->link_->waiting = false;
+  s->finish_close();
+}
+
+void StreamState::link_set_protocol(std::shared_ptr<BaseProtocol> protocol) {
+  auto* plain = dynamic_cast<Protocol*>(protocol.get());
+  auto* buffered = dynamic_cast<BufferedProtocol*>(protocol.get());
+  if (plain == nullptr && buffered == nullptr) throw TypeError("the protocol must be a Protocol or a BufferedProtocol");
+  link_->protocol = std::move(protocol);
+  link_->plain = plain;
+  link_->buffered = buffered;
+}
+
+void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol) {
+  link_ = std::make_unique<ProtocolLink>(*this);
+  link_set_protocol(std::move(protocol));
+  link_->keep = shared_from_this();
+  try {
+    link_->protocol->connection_made(Transport(shared_from_this()));
+  } catch (...) {
+    link_fatal(std::current_exception(), "Fatal error: protocol.connection_made() call failed.");
+    return;
+  }
+  link_queue();  // reading starts on the next iteration, after connection_made
+}
+
+void StreamState::link_queue() noexcept {
+  ProtocolLink& l = *link_;
+  if (l.queued || closed_ || l.lost_scheduled) return;
+  if (l.waiting) {
+    loop_->set_io_waiter(sock_.fileno(), false, nullptr);
+    l.waiting = false;
+  }
+  l.queued = true;
+  loop_->push_ready(l.step);
+}
+
+// Registers the edge: the next readable edge queues the step, and a loop that closes
+// meanwhile abandons it. Kept while reading is paused or done too, for the latter.
+void StreamState::link_wait() noexcept {
+  ProtocolLink& l = *link_;
+  const int fd = sock_.fileno();
+  if (l.waiting || l.queued || closing_ || fd < 0) return;
+  l.waiting = true;
+  loop_->set_io_waiter(fd, false, &l.edge);
+}
+
+void StreamState::link_stop_reading() noexcept {
+  ProtocolLink& l = *link_;
+  if (l.waiting && sock_.fileno() >= 0) loop_->set_io_waiter(sock_.fileno(), false, nullptr);
+  l.waiting = false;
+}
+
+void StreamState::link_step() noexcept {
+  ProtocolLink& l = *link_;
+  l.queued = false;
+  if (closing_ || l.paused || l.reading_done) {
+    link_wait();
+    return;
+  }
+  auto self = shared_from_this();  // a callback may close the connection and drop the rest
+  const int fd = sock_.fileno();
+  try {
+    if (l.buffered != nullptr && !tls_) {
+      if (!loop_->io_ready(fd, false)) {
+        link_wait();
+        return;
+      }
+      std::span<char> buf;
+      try {
+        buf = l.buffered->get_buffer(-1);
+        if (buf.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+      } catch (...) {
+        link_fatal(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
+        return;
+      }
+      const ssize_t n = read_some(buf.data(), buf.size());
+      if (n < 0) {
+        link_wait();
+        return;
+      }
+      if (n > 0) {
+        try {
+          l.buffered->buffer_updated(static_cast<std::size_t>(n));
+        } catch (...) {
+          link_fatal(std::current_exception(), "Fatal error: protocol.buffer_updated() call failed.");
+          return;
+        }
+      }
+    } else {
+      const bool got = tls_ ? tls_read_now() : (loop_->io_ready(fd, false) && read_now());
+      if (!got) {
+        link_wait();
+        return;
+      }
+      if (!link_deliver()) return;
+    }
+  } catch (...) {
+    link_fatal(std::current_exception(),
+               tls_ ? "Fatal error on SSL protocol" : "Fatal read error on socket transport");
+    return;
+  }
+  if (closing_) return;
+  if (eof_) {
+    link_eof();
+    return;
+  }
+  // More now (a full read, or TLS records the session still holds): the next
+  // iteration reads again; otherwise the next edge.
+  if (!l.paused && (tls_ || loop_->io_ready(sock_.fileno(), false))) {
+    link_queue();
+  } else {
+    link_wait();
+  }
+}
+
+// Hands the buffered bytes to the protocol (a BufferedProtocol over TLS gets them
+// copied into its buffers); false when a callback failed and closed the connection.
+bool StreamState::link_deliver() noexcept {
+  ProtocolLink& l = *link_;
+  while (!rbuf_.empty() && !closed_) {
+    if (l.plain != nullptr) {
+      try {
+        l.plain->data_received(rbuf_.view());
+      } catch (...) {
+        rbuf_.consume(rbuf_.size());
+        link_fatal(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
+        return false;
+      }
+      rbuf_.consume(rbuf_.size());
+      continue;
+    }
+    const char* message = "Fatal error: protocol.get_buffer() call failed.";
+    try {
+      std::span<char> buf = l.buffered->get_buffer(-1);
+      if (buf.empty()) throw RuntimeError("get_buffer() returned an empty buffer");
+      const std::size_t n = std::min(buf.size(), rbuf_.size());
+      std::memcpy(buf.data(), rbuf_.view().data(), n);
+      rbuf_.consume(n);
+      message = "Fatal error: protocol.buffer_updated() call failed.";
+      l.buffered->buffer_updated(n);
+    } catch (...) {
+      rbuf_.consume(rbuf_.size());
+      link_fatal(std::current_exception(), message);
+      return false;
+    }
+  }
+  if (closed_) rbuf_.consume(rbuf_.size());
+  return true;
+}
+
+// The peer's EOF: eof_received() says whether to stay open for writing (over TLS the
+// connection closes either way, as asyncio's).
+void StreamState::link_eof() noexcept {
+  ProtocolLink& l = *link_;
+  l.reading_done = true;
+  bool keep_open = false;
+  try {
+    keep_open = l.plain != nullptr ? l.plain->eof_received() : l.buffered->eof_received();
+  } catch (...) {
+    link_fatal(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
+    return;
+  }
+  if (keep_open && !tls_) {
+    link_wait();
+  } else {
+    close();
+  }
+}
+
+// asyncio's _fatal_error: an OSError ends the connection quietly (connection_lost
+// gets it); anything else also goes to the loop's exception handler.
+void StreamState::link_fatal(std::exception_ptr exc, const char* message) noexcept {
+  ProtocolLink& l = *link_;
+  if (closed_ || l.lost_scheduled) return;
+  if (!is_os_error(exc)) report(*loop_, message, exc);
+  l.exc = std::move(exc);
+  abort();
+}
+
+void StreamState::link_lost() noexcept { link_fatal(lost_, "Fatal write error on socket transport"); }
+
+// asyncio's _maybe_pause_protocol.
+void StreamState::link_paused_check() noexcept {
+  ProtocolLink& l = *link_;
+  if (l.writing_paused || pending() <= high_ || !l.protocol) return;
+  l.writing_paused = true;
+  try {
+    l.protocol->pause_writing();
+  } catch (...) {
+    report(*loop_, "protocol.pause_writing() failed", std::current_exception());
+  }
+}
+
+// asyncio's _maybe_resume_protocol.
+void StreamState::link_drained() noexcept {
+  ProtocolLink& l = *link_;
+  if (!l.writing_paused || pending() > low_ || !l.protocol) return;
+  l.writing_paused = false;
+  try {
+    l.protocol->resume_writing();
+  } catch (...) {
+    report(*loop_, "protocol.resume_writing() failed", std::current_exception());
+  }
+}
+
+// The connection closed (finish_close): connection_lost goes on the ready list with
+// the last reference; when the loop is closing, that reference is given back.
+std::shared_ptr<StreamState> StreamState::link_closed() noexcept {
+  ProtocolLink& l = *link_;
+  l.reading_done = true;
+  l.waiting = false;  // the socket's close unhooked it
+  if (l.lost_scheduled) return nullptr;
+  l.lost_scheduled = true;
+  std::shared_ptr<StreamState> keep = std::move(l.keep);
+  if (!keep) return nullptr;  // never started
+  if (loop_is_alive(loop_) && !loop_->is_closed()) {
+    try {
+      loop_->call_soon([keep, exc = l.exc]() mutable {
+        ProtocolLink& link = *keep->link_;
+        std::shared_ptr<BaseProtocol> protocol = std::move(link.protocol);  // the cycle through the protocol ends
+        link.plain = nullptr;
+        link.buffered = nullptr;
+        if (protocol) protocol->connection_lost(std::move(exc));
+      });
+      return nullptr;
+    } catch (...) {
+      // out of memory: no connection_lost
+    }
+  }
+  l.plain = nullptr;
+  l.buffered = nullptr;
+  std::shared_ptr<BaseProtocol> dropped = std::move(l.protocol);  // while `keep` holds the connection
+  return keep;
+}
+
+void attach_protocol(std::shared_ptr<StreamState> s, const ProtocolFactory& factory) noexcept {
+  try {
+    s->link_start(factory());
+  } catch (...) {
+    report(*s->loop_, "Error on transport creation for incoming connection", std::current_exception());
+    s->abort();
+  }
+}
+
+namespace {
+
+Coro<Transport> start_protocol(Coro<std::shared_ptr<StreamState>> connecting, ProtocolFactory factory,
+                               const EventLoop* loop) {
+  if (&get_running_loop() != loop) throw RuntimeError("create_connection() must run on the loop it is given");
+  std::shared_ptr<StreamState> s = co_await std::move(connecting);
+  try {
+    s->link_start(factory());
+  } catch (...) {
+    s->abort();
+    throw;
+  }
+  co_return Transport(std::move(s));
+}
+
+}  // namespace
+
+Coro<Transport> connect_protocol(EventLoop& loop, ProtocolFactory factory, std::string host, int port,
+                                 ConnectionOptions options) {
+  return start_protocol(connect_stream(std::move(host), port, options), std::move(factory), &loop);
+}
+
+Coro<Transport> connect_unix_protocol(EventLoop& loop, ProtocolFactory factory, std::string path,
+                                      ConnectionOptions options) {
+  return start_protocol(connect_unix_stream(std::move(path), options), std::move(factory), &loop);
+}
+
+}  // namespace detail
+
+// --- Transport
+
+void Transport::write(std::string_view data) {
+  s_->write(data);
+  if (s_->link_) s_->link_paused_check();
+}
+
+void Transport::write_eof() { s_->write_eof(); }
+bool Transport::can_write_eof() const noexcept { return !s_->tls_; }
+void Transport::close() { s_->close(); }
+void Transport::abort() { s_->abort(); }
+bool Transport::is_closing() const noexcept { return s_->closing_; }
+
+void Transport::pause_reading() {
+  if (s_->closing_ || !s_->link_ || s_->link_->paused) return;
+  s_->link_->paused = true;  // the queued step, or the next edge, finds it paused
+}
+
+void Transport::resume_reading() {
+  if (s_->closing_ || !s_->link_ || !s_->link_->paused) return;
+  s_->link_->paused = false;
+  if (!s_->link_->reading_done) s_->link_queue();
+}
+
+bool Transport::is_reading() const noexcept { return !s_->closing_ && s_->link_ != nullptr && !s_->link_->paused; }
+
+std::size_t Transport::get_write_buffer_size() const noexcept { return s_->pending(); }
+
+void Transport::set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
+  s_->set_write_buffer_limits(high, low);
+  if (s_->link_) s_->link_paused_check();
+}
+
+std::pair<std::size_t, std::size_t> Transport::get_write_buffer_limits() const noexcept { return {s_->low_, s_->high_}; }
+
+std::shared_ptr<BaseProtocol> Transport::get_protocol() const noexcept {
+  return s_->link_ ? s_->link_->protocol : nullptr;
+}
+
+void Transport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
+  if (!s_->link_) throw RuntimeError("the transport has no protocol to replace");
+  s_->link_set_protocol(std::move(protocol));
+}
+
+SockAddr Transport::peername() const { return s_->peername(); }
+SockAddr Transport::sockname() const { return s_->sock_.getsockname(); }
+int Transport::fileno() const noexcept { return s_->sock_.fileno(); }
+bool Transport::is_tls() const noexcept { return s_->tls_ != nullptr; }
+std::string Transport::ssl_version() const { return s_->ssl_version(); }
+std::optional<CipherInfo> Transport::cipher() const { return s_->cipher(); }
+std::optional<PeerCertificate> Transport::peercert() const { return s_->peercert(); }
+std::string Transport::selected_alpn_protocol() const { return s_->selected_alpn_protocol(); }
+
+}  // namespace aio

@@ -1,0 +1,603 @@
+// asyncio's transports and protocols over TCP and Unix sockets (aio/protocols.hpp):
+// create_server and create_connection with Protocol and BufferedProtocol, against
+// python3 (a socket client, an asyncio server) and aio's own streams, on 127.0.0.1.
+// These run on the real clock; timeouts only bound a hang.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/aio_test.hpp"
+#include "support/python_peer.hpp"
+
+namespace aio {
+namespace {
+
+constexpr double kBound = 20;  // seconds: only a hung test reaches it
+
+// Records every call, and resolves `lost` at connection_lost.
+struct Recorder : Protocol {
+  Transport transport;
+  std::vector<std::string> calls;
+  std::string data;
+  std::exception_ptr lost_exc;
+  Future<void> lost = get_running_loop().create_future();
+  bool echo = false;
+  bool keep_open = false;
+
+  void connection_made(Transport t) override {
+    transport = t;
+    calls.push_back("made");
+  }
+  void data_received(std::string_view d) override {
+    data += d;
+    if (calls.empty() || calls.back() != "data") calls.push_back("data");
+    if (echo) transport.write(d);
+  }
+  bool eof_received() override {
+    calls.push_back("eof");
+    return keep_open;
+  }
+  void connection_lost(std::exception_ptr exc) override {
+    calls.push_back(exc ? "lost(error)" : "lost");
+    lost_exc = exc;
+    transport = Transport();  // as asyncio protocols drop theirs
+    lost.set_result();
+  }
+  void pause_writing() override { calls.push_back("pause_writing"); }
+  void resume_writing() override { calls.push_back("resume_writing"); }
+};
+
+const std::vector<std::string> kEchoed = {"made", "data", "eof", "lost"};
+
+TEST(Protocols, EchoServerWithAPythonClient) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    std::vector<std::shared_ptr<Recorder>> made;
+    Server server = co_await create_server(
+        loop,
+        [&made] {
+          auto p = std::make_shared<Recorder>();
+          p->echo = true;
+          made.push_back(p);
+          return p;
+        },
+        "127.0.0.1", 0);
+    // python3 sends 100 KiB, half-closes, and prints how much came back and whether
+    // it was the same.
+    const char* script = R"(
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+data = bytes(range(256)) * 400
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+back = b''
+while True:
+    chunk = s.recv(65536)
+    if not chunk: break
+    back += chunk
+print(len(back), back == data)
+)";
+    test::PeerRun run = co_await test::run_python(script, {std::to_string(server.port())});
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out, "102400 True\n");
+    CO_ASSERT_TRUE(made.size() == 1);
+    co_await wait_for(made[0]->lost, kBound);
+    EXPECT_EQ(made[0]->calls, kEchoed);  // eof_received said false: closed after the echo
+    EXPECT_EQ(made[0]->data.size(), 102400u);
+    EXPECT_FALSE(made[0]->lost_exc);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, CreateConnectionToAPythonAsyncioServer) {
+  auto main_ = []() -> Coro<> {
+    // An asyncio echo server: answers each line upper-cased, and closes at our EOF.
+    const char* script = R"(
+import asyncio
+async def handle(reader, writer):
+    while line := await reader.readline():
+        writer.write(line.upper())
+        await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(handle, '127.0.0.1', 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(30)
+asyncio.run(main())
+)";
+    test::PythonServer peer = co_await test::PythonServer::start(script);
+    auto [transport, protocol] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", std::stoi(peer.line));
+    EXPECT_EQ(transport.get_protocol(), protocol);
+    EXPECT_EQ(transport.peername().port(), std::stoi(peer.line));
+    EXPECT_TRUE(transport.can_write_eof());
+    EXPECT_TRUE(transport.is_reading());
+    EXPECT_FALSE(transport.is_tls());
+    std::vector<std::string> lines = {"one\n", "two\n", "three\n"};
+    transport.writelines(lines);
+    transport.write_eof();
+    EXPECT_THROW(transport.write("late"), RuntimeError);  // asyncio: after write_eof()
+    co_await wait_for(protocol->lost, kBound);
+    EXPECT_EQ(protocol->data, "ONE\nTWO\nTHREE\n");
+    EXPECT_EQ(protocol->calls.front(), "made");
+    EXPECT_EQ(std::vector<std::string>(protocol->calls.end() - 2, protocol->calls.end()),
+              (std::vector<std::string>{"eof", "lost"}));
+    EXPECT_TRUE(transport.is_closing());
+    EXPECT_EQ(transport.get_protocol(), nullptr);  // dropped once connection_lost ran
+    EXPECT_EQ(transport.fileno(), -1);
+    co_await peer.stop();
+  };
+  aio::run(main_());
+}
+
+// A BufferedProtocol with a small buffer of its own: every byte arrives through it,
+// in order.
+struct Collector : BufferedProtocol {
+  std::vector<char> buf = std::vector<char>(1000);
+  std::string got;
+  int updates = 0;
+  bool eof = false;
+  Future<void> lost = get_running_loop().create_future();
+  std::span<char> get_buffer(long sizehint) override {
+    EXPECT_EQ(sizehint, -1);
+    return buf;
+  }
+  void buffer_updated(std::size_t n) override {
+    EXPECT_LE(n, buf.size());
+    got.append(buf.data(), n);
+    ++updates;
+  }
+  bool eof_received() override {
+    eof = true;
+    return false;
+  }
+  void connection_lost(std::exception_ptr) override { lost.set_result(); }
+};
+
+TEST(Protocols, BufferedProtocolReadsIntoItsOwnBuffer) {
+  auto main_ = []() -> Coro<> {
+    std::string sent;
+    for (int i = 0; sent.size() < 300000; ++i) sent += std::to_string(i) + ",";
+    auto handler = [&sent](StreamReader, StreamWriter writer) -> Coro<void> {
+      writer.write(sent);
+      writer.close();
+      co_await writer.wait_closed();
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0);
+    auto [transport, protocol] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Collector>(); }, "127.0.0.1", server.port());
+    co_await wait_for(protocol->lost, kBound);
+    EXPECT_EQ(protocol->got, sent);
+    EXPECT_GE(protocol->updates, 300);  // 1000 bytes at most per read
+    EXPECT_TRUE(protocol->eof);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+// TLS under a protocol: the handshake runs before connection_made, then both kinds
+// of protocol read the plaintext (a BufferedProtocol through its own buffer). The
+// certificate is made at test time.
+TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
+  char tmpl[] = "/tmp/aio-protocols-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string make = "cd " + dir +
+                           " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                           " -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost"
+                           " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  auto main_ = [&dir]() -> Coro<> {
+    SSLContext server_ctx(PROTOCOL_TLS_SERVER);
+    server_ctx.load_cert_chain(dir + "/cert.pem", dir + "/key.pem");
+    SSLContext client_ctx = create_default_context(Purpose::SERVER_AUTH, dir + "/cert.pem");
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&server_side] {
+          server_side = std::make_shared<Recorder>();
+          server_side->echo = true;
+          return server_side;
+        },
+        "127.0.0.1", 0, {.ssl = server_ctx});
+    auto [transport, client] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port(),
+        {.ssl = client_ctx, .server_hostname = "localhost"});
+    EXPECT_TRUE(transport.is_tls());
+    EXPECT_FALSE(transport.ssl_version().empty());
+    EXPECT_TRUE(transport.cipher().has_value());
+    EXPECT_FALSE(transport.can_write_eof());
+    EXPECT_THROW(transport.write_eof(), NotImplementedError);
+    const std::string big(200000, 'z');  // many TLS records
+    transport.write(big);
+    while (client->data.size() < big.size()) co_await sleep(0.001);
+    EXPECT_EQ(client->data, big);
+    transport.close();  // close_notify, answered by the server's
+    co_await wait_for(client->lost, kBound);
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(server_side->calls, kEchoed);  // the close_notify is the server's EOF
+    EXPECT_FALSE(client->lost_exc);
+
+    std::string sent;
+    for (int i = 0; sent.size() < 300000; ++i) sent += std::to_string(i) + ";";
+    auto handler = [&sent](StreamReader, StreamWriter writer) -> Coro<void> {
+      writer.write(sent);
+      writer.close();
+      co_await writer.wait_closed();
+    };
+    Server streams = co_await start_server(handler, "127.0.0.1", 0, {.ssl = server_ctx});
+    auto [t2, collector] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Collector>(); }, "127.0.0.1", streams.port(),
+        {.ssl = client_ctx, .server_hostname = "localhost"});
+    co_await wait_for(collector->lost, kBound);
+    EXPECT_EQ(collector->got, sent);
+    EXPECT_TRUE(collector->eof);
+    server.close();
+    streams.close();
+    co_await wait_for(server.wait_closed(), kBound);
+    co_await wait_for(streams.wait_closed(), kBound);
+  };
+  aio::run(main_());
+  (void)std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Protocols, PauseReadingHoldsTheDataUntilResumed) {
+  auto main_ = []() -> Coro<> {
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&server_side] {
+          server_side = std::make_shared<Recorder>();
+          return server_side;
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    while (!server_side || !server_side->transport) co_await sleep(0.001);
+    server_side->transport.pause_reading();
+    EXPECT_FALSE(server_side->transport.is_reading());
+    writer.write("held back");
+    co_await writer.drain();
+    for (int i = 0; i < 20; ++i) co_await sleep(0.005);  // iterations with the data in the kernel
+    EXPECT_EQ(server_side->data, "");
+    server_side->transport.resume_reading();
+    EXPECT_TRUE(server_side->transport.is_reading());
+    while (server_side->data.size() < 9) co_await sleep(0.001);
+    EXPECT_EQ(server_side->data, "held back");
+    server_side->transport.close();
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(co_await wait_for(reader.read(), kBound), "");
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, WriteFlowControlPausesAndResumesTheProtocol) {
+  auto main_ = []() -> Coro<> {
+    Event go, read_all;
+    std::string got;
+    auto handler = [&go, &read_all, &got](StreamReader reader, StreamWriter) -> Coro<void> {
+      co_await go.wait();  // reads nothing until told
+      got = co_await reader.read();  // to the EOF
+      read_all.set();
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0);
+    auto [transport, protocol] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port());
+    transport.set_write_buffer_limits(64 * 1024);
+    EXPECT_EQ(transport.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(16 * 1024, 64 * 1024)));
+    EXPECT_THROW(transport.set_write_buffer_limits(10, 20), ValueError);
+    const std::string block(64 * 1024, 'x');
+    std::size_t written = 0;
+    while (protocol->calls.back() != "pause_writing" && written < (64u << 20)) {  // the kernel's buffers fill first
+      transport.write(block);
+      written += block.size();
+    }
+    CO_ASSERT_TRUE(protocol->calls.back() == "pause_writing");
+    EXPECT_GT(transport.get_write_buffer_size(), 64u * 1024);
+    go.set();
+    while (protocol->calls.back() != "resume_writing") co_await sleep(0.001);
+    EXPECT_LE(transport.get_write_buffer_size(), 16u * 1024);
+    transport.close();  // after the buffer
+    co_await wait_for(protocol->lost, kBound);
+    co_await wait_for(read_all.wait(), kBound);
+    EXPECT_EQ(got.size(), written);  // nothing accepted was lost
+    EXPECT_EQ(protocol->calls, (std::vector<std::string>{"made", "pause_writing", "resume_writing", "lost"}));
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, AResetByThePeerEndsWithConnectionResetError) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(SockAddr("127.0.0.1", 0));
+    listener.listen();
+    auto [transport, protocol] = co_await create_connection(
+        loop, [] { return std::make_shared<Recorder>(); }, "127.0.0.1", listener.getsockname().port());
+    auto [conn, peer] = co_await loop.sock_accept(listener);
+    co_await loop.sock_sendall(conn, "partial");
+    while (protocol->data.empty()) co_await sleep(0.001);
+    linger lg{1, 0};  // close with SO_LINGER 0: the kernel sends RST
+    ::setsockopt(conn.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    conn.close();
+    co_await wait_for(protocol->lost, kBound);
+    EXPECT_EQ(protocol->calls, (std::vector<std::string>{"made", "data", "lost(error)"}));
+    try {
+      std::rethrow_exception(protocol->lost_exc);
+    } catch (const ConnectionResetError& e) {
+      EXPECT_EQ(e.code().value(), ECONNRESET);
+    } catch (...) {
+      ADD_FAILURE() << "not a ConnectionResetError";
+    }
+  };
+  aio::run(main_());
+}
+
+// data_received throws on the first connection: reported, that connection closed
+// with the exception, the server goes on.
+struct Thrower : Recorder {
+  void data_received(std::string_view d) override {
+    Recorder::data_received(d);
+    throw std::runtime_error("protocol failed");
+  }
+};
+
+TEST(Protocols, ACallbackThatThrowsIsReportedAndClosesOnlyItsConnection) {
+  auto main_ = []() -> Coro<> {
+    std::vector<std::string> reported;
+    get_running_loop().set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) {
+      reported.push_back(ctx.message);
+    });
+    std::vector<std::shared_ptr<Recorder>> made;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&made]() -> std::shared_ptr<Recorder> {
+          auto p = made.empty() ? std::make_shared<Thrower>() : std::make_shared<Recorder>();
+          p->echo = true;
+          made.push_back(p);
+          return p;
+        },
+        "127.0.0.1", 0);
+    {
+      auto [r1, w1] = co_await open_connection("127.0.0.1", server.port());
+      w1.write("boom");
+      EXPECT_EQ(co_await wait_for(r1.read(), kBound), "boom");  // written before it threw
+      EXPECT_EQ(co_await wait_for(r1.read(), kBound), "");      // then closed
+    }
+    co_await wait_for(made[0]->lost, kBound);
+    EXPECT_EQ(made[0]->calls.back(), "lost(error)");
+    try {
+      std::rethrow_exception(made[0]->lost_exc);
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "protocol failed");
+    }
+    EXPECT_EQ(reported, std::vector<std::string>{"Fatal error: protocol.data_received() call failed."});
+    auto [r2, w2] = co_await open_connection("127.0.0.1", server.port());
+    w2.write("still serving");
+    EXPECT_EQ(co_await wait_for(r2.read(100), kBound), "still serving");
+    server.close();
+    server.close_clients();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, AbortDropsTheBufferAndCloseSendsItFirst) {
+  auto main_ = []() -> Coro<> {
+    std::vector<std::shared_ptr<Recorder>> made;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&made] {
+          made.push_back(std::make_shared<Recorder>());
+          return made.back();
+        },
+        "127.0.0.1", 0);
+    const std::string big(8 << 20, 'b');  // more than the kernel takes at once
+    auto [r1, w1] = co_await open_connection("127.0.0.1", server.port());
+    while (made.size() < 1 || !made[0]->transport) co_await sleep(0.001);
+    made[0]->transport.write(big);
+    EXPECT_GT(made[0]->transport.get_write_buffer_size(), 0u);
+    made[0]->transport.close();
+    EXPECT_TRUE(made[0]->transport.is_closing());
+    EXPECT_FALSE(made[0]->transport.is_reading());
+    made[0]->transport.write("dropped");  // after close(): ignored, as asyncio
+    std::string all;
+    for (;;) {
+      std::string chunk = co_await wait_for(r1.read(), kBound);
+      if (chunk.empty()) break;
+      all += chunk;
+    }
+    EXPECT_EQ(all.size(), big.size());  // close() sent everything buffered
+    co_await wait_for(made[0]->lost, kBound);
+    EXPECT_EQ(made[0]->calls, (std::vector<std::string>{"made", "pause_writing", "resume_writing", "lost"}));
+
+    auto [r2, w2] = co_await open_connection("127.0.0.1", server.port());
+    while (made.size() < 2 || !made[1]->transport) co_await sleep(0.001);
+    const std::string huge(32 << 20, 'h');  // far more than the kernel takes at once
+    made[1]->transport.write(huge);
+    made[1]->transport.abort();
+    EXPECT_EQ(made[1]->transport.get_write_buffer_size(), 0u);
+    co_await wait_for(made[1]->lost, kBound);
+    EXPECT_EQ(made[1]->calls, (std::vector<std::string>{"made", "pause_writing", "lost"}));  // no resume: dropped
+    std::size_t second = 0;
+    try {
+      for (;;) {
+        std::string chunk = co_await wait_for(r2.read(), kBound);
+        if (chunk.empty()) break;
+        second += chunk.size();
+      }
+    } catch (const ConnectionResetError&) {
+      // the abort may reset the connection
+    }
+    EXPECT_LT(second, huge.size());
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, EofReceivedTrueKeepsTheTransportOpenForWriting) {
+  auto main_ = []() -> Coro<> {
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&server_side] {
+          server_side = std::make_shared<Recorder>();
+          server_side->keep_open = true;
+          return server_side;
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    writer.write("question");
+    writer.write_eof();
+    while (!server_side || server_side->calls.back() != "eof") co_await sleep(0.001);
+    EXPECT_FALSE(server_side->transport.is_closing());
+    server_side->transport.write("answer after your EOF");
+    server_side->transport.close();
+    EXPECT_EQ(co_await wait_for(reader.read(), kBound), "answer after your EOF");
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(server_side->calls, kEchoed);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, UnixSocketsBothWays) {
+  auto main_ = []() -> Coro<> {
+    const std::string path = "/tmp/aio-protocols-test-" + std::to_string(::getpid()) + ".sock";
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_unix_server(
+        get_running_loop(),
+        [&server_side] {
+          server_side = std::make_shared<Recorder>();
+          server_side->echo = true;
+          return server_side;
+        },
+        path);
+    auto [transport, client] =
+        co_await create_unix_connection(get_running_loop(), [] { return std::make_shared<Recorder>(); }, path);
+    transport.write("over a unix socket");
+    while (client->data.size() < 18) co_await sleep(0.001);
+    EXPECT_EQ(client->data, "over a unix socket");
+    transport.close();
+    co_await wait_for(client->lost, kBound);
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(server_side->calls, kEchoed);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the server removed its socket file
+  };
+  aio::run(main_());
+}
+
+// A protocol that hands the connection to another one after its first read.
+struct Switcher : Recorder {
+  std::shared_ptr<Recorder> next = std::make_shared<Recorder>();
+  void data_received(std::string_view d) override {
+    Recorder::data_received(d);
+    next->transport = transport;
+    transport.set_protocol(next);
+  }
+};
+
+struct Bare : BaseProtocol {};
+
+TEST(Protocols, SetProtocolSwitchesAndABareBaseProtocolIsATypeError) {
+  auto main_ = []() -> Coro<> {
+    std::shared_ptr<Switcher> first;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&first] {
+          first = std::make_shared<Switcher>();
+          return first;
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    writer.write("first");
+    while (!first || first->data.empty()) co_await sleep(0.001);
+    writer.write("second");
+    while (first->next->data.empty()) co_await sleep(0.001);
+    EXPECT_EQ(first->data, "first");
+    EXPECT_EQ(first->next->data, "second");
+    writer.close();
+    co_await wait_for(first->next->lost, kBound);
+    EXPECT_EQ(first->next->calls, (std::vector<std::string>{"data", "eof", "lost"}));
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+
+    std::vector<std::string> reported;
+    get_running_loop().set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) {
+      reported.push_back(ctx.message);
+    });
+    Server bare = co_await create_server(get_running_loop(), [] { return std::make_shared<Bare>(); }, "127.0.0.1", 0);
+    auto [r2, w2] = co_await open_connection("127.0.0.1", bare.port());
+    EXPECT_EQ(co_await wait_for(r2.read(), kBound), "");  // dropped
+    EXPECT_EQ(reported, std::vector<std::string>{"Error on transport creation for incoming connection"});
+    bool raised = false;
+    try {
+      (void)co_await create_connection(
+          get_running_loop(), [] { return std::make_shared<Bare>(); }, "127.0.0.1", bare.port());
+    } catch (const TypeError&) {
+      raised = true;
+    }
+    EXPECT_TRUE(raised);
+    bare.close();
+    bare.close_clients();
+    co_await wait_for(bare.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, ConnectionRefusedNamesTheAddress) {
+  auto main_ = []() -> Coro<> {
+    Socket s(AF_INET, SOCK_STREAM);
+    s.bind(SockAddr("127.0.0.1", 0));
+    const int port = s.getsockname().port();
+    s.close();
+    bool raised = false;
+    try {
+      (void)co_await create_connection(
+          get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", port);
+    } catch (const ConnectionRefusedError& e) {
+      raised = true;
+      EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(raised);
+  };
+  aio::run(main_());
+}
+
+// A connection left open when the loop closes is freed with it (LeakSanitizer checks).
+TEST(Protocols, TheLoopClosingWithOpenTransportsFreesThem) {
+  auto main_ = []() -> Coro<> {
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_server(
+        get_running_loop(),
+        [&server_side] {
+          server_side = std::make_shared<Recorder>();
+          return server_side;
+        },
+        "127.0.0.1", 0);
+    auto [transport, client] = co_await create_connection(
+        get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port());
+    while (!server_side) co_await sleep(0.001);
+    server_side->transport.pause_reading();
+    transport.write("unread");
+    co_await sleep(0.01);
+  };
+  aio::run(main_());
+}
+
+}  // namespace
+}  // namespace aio
