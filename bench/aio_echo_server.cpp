@@ -11,8 +11,13 @@
 // makes and frees a heap block of the message's size (the string's allocation, with
 // no copy); --buffered-copy writes a std::string copied out of the buffer (the
 // allocation and the copy, without read()'s own frame).
+//
+// MODE --protocol serves with asyncio's callback API instead (create_server and a
+// Protocol: data_received writes the data back, eof_received closes once it is
+// sent), as asyncio's and uvloop's "protocols" servers do.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -56,6 +61,23 @@ aio::Coro<> echo_in_place(aio::StreamReader reader, aio::StreamWriter writer) {
   co_await writer.wait_closed();
 }
 
+struct EchoProtocol final : aio::Protocol {
+  aio::Transport transport;
+  void connection_made(aio::Transport t) override { transport = t; }
+  void data_received(std::string_view data) override { transport.write(data); }
+  // false: the transport closes once what was written is sent
+  bool eof_received() override { return false; }
+  void connection_lost(std::exception_ptr) override { transport = aio::Transport(); }
+};
+
+aio::Coro<> serve_protocol(int port) {
+  aio::Server server = co_await aio::create_server(
+      aio::get_running_loop(), [] { return std::make_shared<EchoProtocol>(); }, "127.0.0.1", port);
+  std::printf("listening port=%d\n", server.port());
+  std::fflush(stdout);
+  co_await server.serve_forever();
+}
+
 using Handler = aio::Coro<> (*)(aio::StreamReader, aio::StreamWriter);
 
 aio::Coro<> serve(int port, Handler handler) {
@@ -69,9 +91,12 @@ aio::Coro<> serve(int port, Handler handler) {
 
 int main(int argc, char** argv) {
   Handler handler = echo;
+  bool protocol = false;
   if (argc == 3) {
     const std::string_view mode = argv[2];
-    if (mode == "--buffered") {
+    if (mode == "--protocol") {
+      protocol = true;
+    } else if (mode == "--buffered") {
       handler = echo_in_place<Extra::none>;
     } else if (mode == "--buffered-alloc") {
       handler = echo_in_place<Extra::alloc>;
@@ -82,9 +107,13 @@ int main(int argc, char** argv) {
     }
   }
   if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: %s PORT [--buffered | --buffered-alloc | --buffered-copy]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT [--buffered | --buffered-alloc | --buffered-copy | --protocol]\n", argv[0]);
     return 2;
   }
-  aio::run(serve(std::atoi(argv[1]), handler));
+  if (protocol) {
+    aio::run(serve_protocol(std::atoi(argv[1])));
+  } else {
+    aio::run(serve(std::atoi(argv[1]), handler));
+  }
   return 0;
 }

@@ -314,13 +314,18 @@ void EventLoop::close() {
     std::lock_guard lock(inbox_mu_);
     closed_ = true;
   }
-  // The ready queue first: a task in it may be freed once abandoned below.
-  for (detail::LoopItem* item = std::exchange(ready_head_, nullptr); item != nullptr;) {
-    detail::LoopItem* next = item->next_ready_;
-    item->discard();
-    item = next;
+  // The ready queue first: a task in it may be freed once abandoned below. An item's
+  // discard() may queue more (a connection that closes wakes its server's waiters):
+  // those are discarded in turn.
+  while (ready_head_ != nullptr) {
+    detail::LoopItem* item = std::exchange(ready_head_, nullptr);
+    ready_tail_ = nullptr;
+    while (item != nullptr) {
+      detail::LoopItem* next = item->next_ready_;
+      item->discard();
+      item = next;
+    }
   }
-  ready_tail_ = nullptr;
   // asyncio's close() calls shutdown(wait=False); the executor's destructor then
   // joins its threads, as Python joins them at exit (docs/asyncio-to-aio.md).
   if (auto executor = std::exchange(default_executor_, nullptr)) executor->shutdown(false);

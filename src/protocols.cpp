@@ -131,6 +131,13 @@ void StreamState::link_step() noexcept {
   }
   auto self = shared_from_this();  // a callback may close the connection and drop the rest
   const int fd = sock_.fileno();
+  if (!rbuf_.empty()) {  // what a BufferedProtocol over TLS paused in the middle of
+    if (!link_deliver() || closing_) return;
+    if (!rbuf_.empty()) {
+      link_wait();
+      return;
+    }
+  }
   try {
     if (l.buffered != nullptr && !tls_) {
       if (!loop_->io_ready(fd, false)) {
@@ -172,6 +179,10 @@ void StreamState::link_step() noexcept {
     return;
   }
   if (closing_) return;
+  if (!rbuf_.empty()) {  // paused with plaintext left: resume_reading delivers it
+    link_wait();
+    return;
+  }
   if (eof_) {
     link_eof();
     return;
@@ -185,11 +196,13 @@ void StreamState::link_step() noexcept {
   }
 }
 
-// Hands the buffered bytes to the protocol (a BufferedProtocol over TLS gets them
-// copied into its buffers); false when a callback failed and closed the connection.
+// Hands the buffered bytes to the protocol; false when a callback failed and closed
+// the connection. A Protocol gets them all at once. A BufferedProtocol over TLS gets
+// them copied into its buffers, as many as it takes before it pauses reading (the
+// rest waits in the buffer) or closes (the rest is dropped).
 bool StreamState::link_deliver() noexcept {
   ProtocolLink& l = *link_;
-  while (!rbuf_.empty() && !closed_) {
+  while (!rbuf_.empty() && !closing_ && !l.paused) {
     if (l.plain != nullptr) {
       try {
         l.plain->data_received(rbuf_.view());
@@ -216,7 +229,7 @@ bool StreamState::link_deliver() noexcept {
       return false;
     }
   }
-  if (closed_) rbuf_.consume(rbuf_.size());
+  if (closing_) rbuf_.consume(rbuf_.size());
   return true;
 }
 
@@ -243,8 +256,8 @@ void StreamState::link_eof() noexcept {
 // gets it); anything else also goes to the loop's exception handler.
 void StreamState::link_fatal(std::exception_ptr exc, const char* message) noexcept {
   ProtocolLink& l = *link_;
+  if (!is_os_error(exc)) report(*loop_, message, exc);  // even when a callback closed first, then threw
   if (closed_ || l.lost_scheduled) return;
-  if (!is_os_error(exc)) report(*loop_, message, exc);
   l.exc = std::move(exc);
   abort();
 }

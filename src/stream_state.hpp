@@ -401,6 +401,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     } catch (const std::exception&) {
       lost_ = std::current_exception();
       wake(drain_waiters_);
+      if (link_) link_fatal(lost_, "Fatal error on SSL protocol");
     }
     tls_flush();
   }
@@ -412,6 +413,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       tls_plain_.clear();
       lost_ = std::current_exception();
       wake(drain_waiters_);
+      if (link_) link_fatal(lost_, "Fatal error on SSL protocol");
     }
     tls_flush();
   }
@@ -517,6 +519,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     auto self = shared_from_this();  // closing may drop the last reference
     std::size_t sent = 0;
     send_some(view_w(), sent);
+    if (lost_ || closed_) return;  // the buffer went with the connection
     wpos_ += sent;
     if (wpos_ == wbuf_.size()) {
       wbuf_.clear();

@@ -373,7 +373,7 @@ namespace {
 struct CloseUnlessKept {
   std::shared_ptr<StreamState> s;
   ~CloseUnlessKept() {
-    if (s) s->close();
+    if (s && detail::loop_is_alive(s->loop_)) s->close();
   }
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,25 +48,62 @@ struct Recorder : Protocol {
     transport = Transport();  // as asyncio protocols drop theirs
     lost.set_result();
   }
-  void pause_writing() override { calls.push_back("pause_writing"); }
-  void resume_writing() override { calls.push_back("resume_writing"); }
+  // Kept apart from `calls`: whether an echo crosses the high-water mark depends on
+  // how fast the peer reads.
+  std::vector<std::string> flow;
+  void pause_writing() override { flow.push_back("pause_writing"); }
+  void resume_writing() override { flow.push_back("resume_writing"); }
 };
 
+// Polls `done` every millisecond; TimeoutError after kBound seconds.
+template <class F>
+Coro<void> until(F done) {
+  for (int i = 0; !done(); ++i) {
+    if (i > kBound * 1000) throw TimeoutError();
+    co_await sleep(0.001);
+  }
+}
+
+// The exception a protocol's connection_lost got, as its message; "" for none.
+std::string what_of(const std::exception_ptr& e) {
+  if (!e) return "";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "?";
+  }
+}
+
 const std::vector<std::string> kEchoed = {"made", "data", "eof", "lost"};
+
+// A server's factory: makes a T (a Recorder) that echoes or keeps the connection
+// open after the peer's EOF as asked, and keeps the last one made in `last`, or every
+// one in `made`.
+template <class T = Recorder>
+std::function<std::shared_ptr<T>()> keeping_last(std::shared_ptr<T>& last, bool echo = false, bool keep_open = false) {
+  return [&last, echo, keep_open] {
+    last = std::make_shared<T>();
+    last->echo = echo;
+    last->keep_open = keep_open;
+    return last;
+  };
+}
+
+std::function<std::shared_ptr<Recorder>()> keeping_all(std::vector<std::shared_ptr<Recorder>>& made, bool echo = false) {
+  return [&made, echo] {
+    made.push_back(std::make_shared<Recorder>());
+    made.back()->echo = echo;
+    return made.back();
+  };
+}
 
 TEST(Protocols, EchoServerWithAPythonClient) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
     std::vector<std::shared_ptr<Recorder>> made;
-    Server server = co_await create_server(
-        loop,
-        [&made] {
-          auto p = std::make_shared<Recorder>();
-          p->echo = true;
-          made.push_back(p);
-          return p;
-        },
-        "127.0.0.1", 0);
+    Server server = co_await create_server(loop, keeping_all(made, true), "127.0.0.1", 0);
     // python3 sends 100 KiB, half-closes, and prints how much came back and whether
     // it was the same.
     const char* script = R"(
@@ -199,14 +237,8 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
     server_ctx.load_cert_chain(dir + "/cert.pem", dir + "/key.pem");
     SSLContext client_ctx = create_default_context(Purpose::SERVER_AUTH, dir + "/cert.pem");
     std::shared_ptr<Recorder> server_side;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&server_side] {
-          server_side = std::make_shared<Recorder>();
-          server_side->echo = true;
-          return server_side;
-        },
-        "127.0.0.1", 0, {.ssl = server_ctx});
+    Server server =
+        co_await create_server(get_running_loop(), keeping_last(server_side, true), "127.0.0.1", 0, {.ssl = server_ctx});
     auto [transport, client] = co_await create_connection(
         get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port(),
         {.ssl = client_ctx, .server_hostname = "localhost"});
@@ -217,7 +249,7 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
     EXPECT_THROW(transport.write_eof(), NotImplementedError);
     const std::string big(200000, 'z');  // many TLS records
     transport.write(big);
-    while (client->data.size() < big.size()) co_await sleep(0.001);
+    co_await until([c = client, &big] { return c->data.size() >= big.size(); });
     EXPECT_EQ(client->data, big);
     transport.close();  // close_notify, answered by the server's
     co_await wait_for(client->lost, kBound);
@@ -251,15 +283,9 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
 TEST(Protocols, PauseReadingHoldsTheDataUntilResumed) {
   auto main_ = []() -> Coro<> {
     std::shared_ptr<Recorder> server_side;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&server_side] {
-          server_side = std::make_shared<Recorder>();
-          return server_side;
-        },
-        "127.0.0.1", 0);
+    Server server = co_await create_server(get_running_loop(), keeping_last(server_side), "127.0.0.1", 0);
     auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
-    while (!server_side || !server_side->transport) co_await sleep(0.001);
+    co_await until([&] { return server_side && static_cast<bool>(server_side->transport); });
     server_side->transport.pause_reading();
     EXPECT_FALSE(server_side->transport.is_reading());
     writer.write("held back");
@@ -268,7 +294,7 @@ TEST(Protocols, PauseReadingHoldsTheDataUntilResumed) {
     EXPECT_EQ(server_side->data, "");
     server_side->transport.resume_reading();
     EXPECT_TRUE(server_side->transport.is_reading());
-    while (server_side->data.size() < 9) co_await sleep(0.001);
+    co_await until([&] { return server_side->data.size() >= 9; });
     EXPECT_EQ(server_side->data, "held back");
     server_side->transport.close();
     co_await wait_for(server_side->lost, kBound);
@@ -296,20 +322,21 @@ TEST(Protocols, WriteFlowControlPausesAndResumesTheProtocol) {
     EXPECT_THROW(transport.set_write_buffer_limits(10, 20), ValueError);
     const std::string block(64 * 1024, 'x');
     std::size_t written = 0;
-    while (protocol->calls.back() != "pause_writing" && written < (64u << 20)) {  // the kernel's buffers fill first
+    while (protocol->flow.empty() && written < (64u << 20)) {  // the kernel's buffers fill first
       transport.write(block);
       written += block.size();
     }
-    CO_ASSERT_TRUE(protocol->calls.back() == "pause_writing");
+    CO_ASSERT_TRUE(protocol->flow == std::vector<std::string>{"pause_writing"});
     EXPECT_GT(transport.get_write_buffer_size(), 64u * 1024);
     go.set();
-    while (protocol->calls.back() != "resume_writing") co_await sleep(0.001);
+    co_await until([p = protocol] { return p->flow.size() == 2; });
     EXPECT_LE(transport.get_write_buffer_size(), 16u * 1024);
     transport.close();  // after the buffer
     co_await wait_for(protocol->lost, kBound);
     co_await wait_for(read_all.wait(), kBound);
     EXPECT_EQ(got.size(), written);  // nothing accepted was lost
-    EXPECT_EQ(protocol->calls, (std::vector<std::string>{"made", "pause_writing", "resume_writing", "lost"}));
+    EXPECT_EQ(protocol->flow, (std::vector<std::string>{"pause_writing", "resume_writing"}));
+    EXPECT_EQ(protocol->calls, (std::vector<std::string>{"made", "lost"}));
     server.close();
     co_await wait_for(server.wait_closed(), kBound);
   };
@@ -319,6 +346,8 @@ TEST(Protocols, WriteFlowControlPausesAndResumesTheProtocol) {
 TEST(Protocols, AResetByThePeerEndsWithConnectionResetError) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
     Socket listener(AF_INET, SOCK_STREAM);
     listener.bind(SockAddr("127.0.0.1", 0));
     listener.listen();
@@ -326,12 +355,13 @@ TEST(Protocols, AResetByThePeerEndsWithConnectionResetError) {
         loop, [] { return std::make_shared<Recorder>(); }, "127.0.0.1", listener.getsockname().port());
     auto [conn, peer] = co_await loop.sock_accept(listener);
     co_await loop.sock_sendall(conn, "partial");
-    while (protocol->data.empty()) co_await sleep(0.001);
+    co_await until([p = protocol] { return !p->data.empty(); });
     linger lg{1, 0};  // close with SO_LINGER 0: the kernel sends RST
     ::setsockopt(conn.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     conn.close();
     co_await wait_for(protocol->lost, kBound);
     EXPECT_EQ(protocol->calls, (std::vector<std::string>{"made", "data", "lost(error)"}));
+    CO_ASSERT_TRUE(protocol->lost_exc != nullptr);
     try {
       std::rethrow_exception(protocol->lost_exc);
     } catch (const ConnectionResetError& e) {
@@ -339,6 +369,7 @@ TEST(Protocols, AResetByThePeerEndsWithConnectionResetError) {
     } catch (...) {
       ADD_FAILURE() << "not a ConnectionResetError";
     }
+    EXPECT_TRUE(reported.empty());  // an OS error ends the connection quietly, as asyncio
   };
   aio::run(main_());
 }
@@ -376,11 +407,7 @@ TEST(Protocols, ACallbackThatThrowsIsReportedAndClosesOnlyItsConnection) {
     }
     co_await wait_for(made[0]->lost, kBound);
     EXPECT_EQ(made[0]->calls.back(), "lost(error)");
-    try {
-      std::rethrow_exception(made[0]->lost_exc);
-    } catch (const std::runtime_error& e) {
-      EXPECT_STREQ(e.what(), "protocol failed");
-    }
+    EXPECT_EQ(what_of(made[0]->lost_exc), "protocol failed");
     EXPECT_EQ(reported, std::vector<std::string>{"Fatal error: protocol.data_received() call failed."});
     auto [r2, w2] = co_await open_connection("127.0.0.1", server.port());
     w2.write("still serving");
@@ -395,22 +422,16 @@ TEST(Protocols, ACallbackThatThrowsIsReportedAndClosesOnlyItsConnection) {
 TEST(Protocols, AbortDropsTheBufferAndCloseSendsItFirst) {
   auto main_ = []() -> Coro<> {
     std::vector<std::shared_ptr<Recorder>> made;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&made] {
-          made.push_back(std::make_shared<Recorder>());
-          return made.back();
-        },
-        "127.0.0.1", 0);
+    Server server = co_await create_server(get_running_loop(), keeping_all(made), "127.0.0.1", 0);
     const std::string big(8 << 20, 'b');  // more than the kernel takes at once
     auto [r1, w1] = co_await open_connection("127.0.0.1", server.port());
-    while (made.size() < 1 || !made[0]->transport) co_await sleep(0.001);
+    co_await until([&] { return made.size() >= 1 && static_cast<bool>(made[0]->transport); });
     made[0]->transport.write(big);
     EXPECT_GT(made[0]->transport.get_write_buffer_size(), 0u);
     made[0]->transport.close();
     EXPECT_TRUE(made[0]->transport.is_closing());
     EXPECT_FALSE(made[0]->transport.is_reading());
-    made[0]->transport.write("dropped");  // after close(): ignored, as asyncio
+    made[0]->transport.write("dropped");  // after close(): ignored (docs/asyncio-to-aio.md)
     std::string all;
     for (;;) {
       std::string chunk = co_await wait_for(r1.read(), kBound);
@@ -419,16 +440,18 @@ TEST(Protocols, AbortDropsTheBufferAndCloseSendsItFirst) {
     }
     EXPECT_EQ(all.size(), big.size());  // close() sent everything buffered
     co_await wait_for(made[0]->lost, kBound);
-    EXPECT_EQ(made[0]->calls, (std::vector<std::string>{"made", "pause_writing", "resume_writing", "lost"}));
+    EXPECT_EQ(made[0]->calls, (std::vector<std::string>{"made", "lost"}));
+    EXPECT_EQ(made[0]->flow, (std::vector<std::string>{"pause_writing", "resume_writing"}));
 
     auto [r2, w2] = co_await open_connection("127.0.0.1", server.port());
-    while (made.size() < 2 || !made[1]->transport) co_await sleep(0.001);
+    co_await until([&] { return made.size() >= 2 && static_cast<bool>(made[1]->transport); });
     const std::string huge(32 << 20, 'h');  // far more than the kernel takes at once
     made[1]->transport.write(huge);
     made[1]->transport.abort();
     EXPECT_EQ(made[1]->transport.get_write_buffer_size(), 0u);
     co_await wait_for(made[1]->lost, kBound);
-    EXPECT_EQ(made[1]->calls, (std::vector<std::string>{"made", "pause_writing", "lost"}));  // no resume: dropped
+    EXPECT_EQ(made[1]->calls, (std::vector<std::string>{"made", "lost"}));
+    EXPECT_EQ(made[1]->flow, std::vector<std::string>{"pause_writing"});  // no resume: the buffer was dropped
     std::size_t second = 0;
     try {
       for (;;) {
@@ -449,18 +472,11 @@ TEST(Protocols, AbortDropsTheBufferAndCloseSendsItFirst) {
 TEST(Protocols, EofReceivedTrueKeepsTheTransportOpenForWriting) {
   auto main_ = []() -> Coro<> {
     std::shared_ptr<Recorder> server_side;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&server_side] {
-          server_side = std::make_shared<Recorder>();
-          server_side->keep_open = true;
-          return server_side;
-        },
-        "127.0.0.1", 0);
+    Server server = co_await create_server(get_running_loop(), keeping_last(server_side, false, true), "127.0.0.1", 0);
     auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
     writer.write("question");
     writer.write_eof();
-    while (!server_side || server_side->calls.back() != "eof") co_await sleep(0.001);
+    co_await until([&] { return server_side && server_side->calls.back() == "eof"; });
     EXPECT_FALSE(server_side->transport.is_closing());
     server_side->transport.write("answer after your EOF");
     server_side->transport.close();
@@ -477,18 +493,11 @@ TEST(Protocols, UnixSocketsBothWays) {
   auto main_ = []() -> Coro<> {
     const std::string path = "/tmp/aio-protocols-test-" + std::to_string(::getpid()) + ".sock";
     std::shared_ptr<Recorder> server_side;
-    Server server = co_await create_unix_server(
-        get_running_loop(),
-        [&server_side] {
-          server_side = std::make_shared<Recorder>();
-          server_side->echo = true;
-          return server_side;
-        },
-        path);
+    Server server = co_await create_unix_server(get_running_loop(), keeping_last(server_side, true), path);
     auto [transport, client] =
         co_await create_unix_connection(get_running_loop(), [] { return std::make_shared<Recorder>(); }, path);
     transport.write("over a unix socket");
-    while (client->data.size() < 18) co_await sleep(0.001);
+    co_await until([c = client] { return c->data.size() >= 18; });
     EXPECT_EQ(client->data, "over a unix socket");
     transport.close();
     co_await wait_for(client->lost, kBound);
@@ -516,18 +525,12 @@ struct Bare : BaseProtocol {};
 TEST(Protocols, SetProtocolSwitchesAndABareBaseProtocolIsATypeError) {
   auto main_ = []() -> Coro<> {
     std::shared_ptr<Switcher> first;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&first] {
-          first = std::make_shared<Switcher>();
-          return first;
-        },
-        "127.0.0.1", 0);
+    Server server = co_await create_server(get_running_loop(), keeping_last(first), "127.0.0.1", 0);
     auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
     writer.write("first");
-    while (!first || first->data.empty()) co_await sleep(0.001);
+    co_await until([&] { return first && !first->data.empty(); });
     writer.write("second");
-    while (first->next->data.empty()) co_await sleep(0.001);
+    co_await until([&] { return !first->next->data.empty(); });
     EXPECT_EQ(first->data, "first");
     EXPECT_EQ(first->next->data, "second");
     writer.close();
@@ -578,23 +581,95 @@ TEST(Protocols, ConnectionRefusedNamesTheAddress) {
   aio::run(main_());
 }
 
-// A connection left open when the loop closes is freed with it (LeakSanitizer checks).
+// Connections left open when the loop closes are freed with it, protocols and all:
+// the server's side waits with its reading paused (its edge registered with the
+// loop), the client's has its read step queued when the loop stops. (LeakSanitizer
+// checks the rest.)
 TEST(Protocols, TheLoopClosingWithOpenTransportsFreesThem) {
+  std::weak_ptr<Recorder> server_seen, client_seen;
+  {
+    EventLoop loop;
+    auto main_ = [](std::weak_ptr<Recorder>& server_out, std::weak_ptr<Recorder>& client_out) -> Coro<> {
+      std::shared_ptr<Recorder> server_side;
+      Server server = co_await create_server(get_running_loop(), keeping_last(server_side), "127.0.0.1", 0);
+      auto [transport, client] = co_await create_connection(
+          get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port());
+      co_await until([&] { return server_side && static_cast<bool>(server_side->transport); });
+      server_side->transport.pause_reading();
+      transport.write("unread");
+      server_side->transport.write("read");
+      co_await until([c = client] { return c->data == "read"; });
+      transport.pause_reading();
+      transport.resume_reading();  // the read step is queued as the loop stops
+      server_out = server_side;
+      client_out = client;
+    };
+    loop.run_until_complete(main_(server_seen, client_seen));
+    EXPECT_FALSE(server_seen.expired());  // held by their transports while the loop is open
+    EXPECT_FALSE(client_seen.expired());
+    loop.close();
+  }
+  EXPECT_TRUE(server_seen.expired());
+  EXPECT_TRUE(client_seen.expired());
+}
+
+// What a protocol may do from inside data_received: close, abort, pause (and be
+// resumed later), and throw after closing (still reported, asyncio's _fatal_error).
+struct Reentrant : Recorder {
+  void data_received(std::string_view d) override {
+    Recorder::data_received(d);
+    if (d == "close") {
+      transport.write("closing");
+      transport.close();
+    } else if (d == "abort") {
+      transport.abort();
+    } else if (d == "pause") {
+      transport.pause_reading();
+      get_running_loop().call_later(0.05, [t = transport]() mutable { t.resume_reading(); });
+    } else if (d == "close and throw") {
+      transport.close();
+      throw std::runtime_error("thrown after close");
+    }
+  }
+};
+
+TEST(Protocols, DataReceivedMayCloseAbortPauseOrThrowAfterClosing) {
   auto main_ = []() -> Coro<> {
-    std::shared_ptr<Recorder> server_side;
-    Server server = co_await create_server(
-        get_running_loop(),
-        [&server_side] {
-          server_side = std::make_shared<Recorder>();
-          return server_side;
-        },
-        "127.0.0.1", 0);
-    auto [transport, client] = co_await create_connection(
-        get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port());
-    while (!server_side) co_await sleep(0.001);
-    server_side->transport.pause_reading();
-    transport.write("unread");
-    co_await sleep(0.01);
+    std::vector<std::string> reported;
+    get_running_loop().set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) {
+      reported.push_back(ctx.message + ": " + what_of(ctx.exception));
+    });
+    std::shared_ptr<Reentrant> last;
+    Server server = co_await create_server(get_running_loop(), keeping_last(last), "127.0.0.1", 0);
+    for (std::string word : {"close", "abort", "close and throw"}) {
+      auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+      writer.write(word);
+      std::string answer;
+      try {
+        answer = co_await wait_for(reader.read(), kBound);
+      } catch (const ConnectionResetError&) {
+        answer = "reset";  // an abort may reset
+      }
+      EXPECT_EQ(answer == "" || answer == "reset", word != "close") << word << ": " << answer;
+      if (word == "close") EXPECT_EQ(answer, "closing");
+      co_await wait_for(last->lost, kBound);
+      EXPECT_EQ(last->calls, (std::vector<std::string>{"made", "data", "lost"})) << word;
+      EXPECT_EQ(what_of(last->lost_exc), "") << word;  // closed by the protocol first
+    }
+    EXPECT_EQ(reported, std::vector<std::string>{"Fatal error: protocol.data_received() call failed.: thrown after close"});
+
+    auto [reader, writer] = co_await open_connection("127.0.0.1", server.port());
+    writer.write("pause");
+    co_await until([&] { return last && last->data == "pause" && !last->transport.is_reading(); });
+    writer.write(" then more");
+    co_await sleep(0.02);
+    EXPECT_EQ(last->data, "pause");  // held while paused
+    co_await until([&] { return last->data == "pause then more"; });  // resumed by the timer
+    EXPECT_TRUE(last->transport.is_reading());
+    writer.close();
+    co_await wait_for(last->lost, kBound);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
   };
   aio::run(main_());
 }

@@ -166,7 +166,18 @@ struct KeptFactory {
     };
   }
 };
+
+/// Awaits the connection and pairs its transport with the protocol made for it.
+template <class Factory>
+Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> typed_pair(std::unique_ptr<KeptFactory<Factory>> kept,
+                                                                          Coro<Transport> connecting) {
+  Transport transport = co_await std::move(connecting);
+  co_return std::pair<Transport, typename KeptFactory<Factory>::Ptr>(std::move(transport), std::move(kept->made));
+}
 }  // namespace detail
+
+// Not coroutines, as open_connection: what the options refer to (the context, the
+// host name, the local address) is copied when they are called.
 
 /// Connects to host:port as open_connection does (every address, Happy Eyeballs,
 /// local_addr, TLS with its handshake), then calls `factory()` (a std::shared_ptr to
@@ -175,20 +186,18 @@ struct KeptFactory {
 template <class Factory>
 auto create_connection(EventLoop& loop, Factory factory, std::string host, int port, ConnectionOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  using Ptr = decltype(factory());
   auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Transport transport = co_await detail::connect_protocol(loop, kept->untyped(), std::move(host), port, options);
-  co_return std::pair<Transport, Ptr>(std::move(transport), std::move(kept->made));
+  Coro<Transport> connecting = detail::connect_protocol(loop, kept->untyped(), std::move(host), port, options);
+  return detail::typed_pair(std::move(kept), std::move(connecting));
 }
 
 /// The same over a Unix socket (loop.create_unix_connection).
 template <class Factory>
 auto create_unix_connection(EventLoop& loop, Factory factory, std::string path, ConnectionOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  using Ptr = decltype(factory());
   auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Transport transport = co_await detail::connect_unix_protocol(loop, kept->untyped(), std::move(path), options);
-  co_return std::pair<Transport, Ptr>(std::move(transport), std::move(kept->made));
+  Coro<Transport> connecting = detail::connect_unix_protocol(loop, kept->untyped(), std::move(path), options);
+  return detail::typed_pair(std::move(kept), std::move(connecting));
 }
 
 /// Listens as start_server does and gives each connection a protocol from
