@@ -26,5 +26,5 @@ client=$bench_dir/aio_echo_client
 source bench/echo_servers.sh
 load_knobs
 build_echo_servers
-read -r -a servers <<<"${SERVERS:-epoll uring uring-plain aio aio-buffered libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
+read -r -a servers <<<"${SERVERS:-epoll uring uring-plain aio aio-buffered aio-protocol libuv asio asyncio-streams asyncio-protocols uvloop-streams uvloop-protocols go node}"
 run_rounds "$out/echo_results.txt" epoll epoll connections
