@@ -78,8 +78,9 @@ std::string what_of(const std::exception_ptr& e) {
   }
 }
 
-// A list of strings, made outside the coroutines: g++ 12 miscompiles a braced list of
-// std::string inside one (the temporary vector comes out garbage).
+// A list of strings, made outside the coroutines: g++ 12 rejects a braced list of
+// std::string inside a co_await expression ("array used as initializer"), and this
+// reads the same everywhere.
 template <class... S>
 std::vector<std::string> strings(S... s) {
   return {std::string(s)...};
