@@ -354,6 +354,14 @@ Coro<Transport> connect_unix_protocol(EventLoop& loop, ProtocolFactory factory, 
   return start_protocol(connect_unix_stream(std::move(path), options), std::move(factory), &loop);
 }
 
+Coro<Transport> adopt_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ConnectionOptions options) {
+  return start_protocol(adopt_stream(std::move(sock), options), std::move(factory), &loop);
+}
+
+Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options) {
+  return start_protocol(adopt_accepted_stream(std::move(sock), options), std::move(factory), &loop);
+}
+
 }  // namespace detail
 
 // --- Transport

@@ -740,6 +740,10 @@ void attach_protocol(std::shared_ptr<StreamState> s, const ProtocolFactory& fact
 /// copies what the options refer to.
 Coro<std::shared_ptr<StreamState>> connect_stream(std::string host, int port, const ConnectionOptions& options);
 Coro<std::shared_ptr<StreamState>> connect_unix_stream(std::string path, const ConnectionOptions& options);
+/// The same over a connected socket of the caller's (asyncio's sock=), as a client,
+/// or as the server side of an accepted connection (connect_accepted_socket).
+Coro<std::shared_ptr<StreamState>> adopt_stream(Socket sock, const ConnectionOptions& options);
+Coro<std::shared_ptr<StreamState>> adopt_accepted_stream(Socket sock, const ServerOptions& options);
 
 }  // namespace detail
 

@@ -377,6 +377,17 @@ struct CloseUnlessKept {
   }
 };
 
+// A connected socket's state, after the client's TLS handshake when there is one.
+Coro<std::shared_ptr<StreamState>> client_state(Socket sock, ConnectionOptions options, std::optional<SSLContext> tls,
+                                                std::string hostname) {
+  CloseUnlessKept guard{std::make_shared<StreamState>(std::move(sock), options.limit, get_running_loop())};
+  if (tls) {
+    StreamWriter writer(guard.s);
+    co_await client_tls(writer, *tls, std::move(hostname), options);
+  }
+  co_return std::move(guard.s);
+}
+
 Coro<std::shared_ptr<StreamState>> connect_coro(std::string host, int port, ConnectionOptions options,
                                                 std::optional<SSLContext> tls, std::string hostname,
                                                 std::optional<std::pair<std::string, int>> local) {
@@ -391,13 +402,8 @@ Coro<std::shared_ptr<StreamState>> connect_coro(std::string host, int port, Conn
     if (infos.empty()) throw OSError(0, "getaddrinfo('" + host + "', " + std::to_string(port) + ") returned empty list");
   }
   Socket sock = co_await connect_any(std::move(infos), options, host, port, std::move(local));
-  CloseUnlessKept guard{std::make_shared<StreamState>(std::move(sock), options.limit, get_running_loop())};
-  if (tls) {
-    if (hostname.empty()) hostname = host;
-    StreamWriter writer(guard.s);
-    co_await client_tls(writer, *tls, std::move(hostname), options);
-  }
-  co_return std::move(guard.s);
+  if (hostname.empty()) hostname = host;
+  co_return co_await client_state(std::move(sock), options, std::move(tls), std::move(hostname));
 }
 
 Coro<std::shared_ptr<StreamState>> connect_unix_coro(std::string path, ConnectionOptions options,
@@ -405,10 +411,18 @@ Coro<std::shared_ptr<StreamState>> connect_unix_coro(std::string path, Connectio
   Socket sock(AF_UNIX, SOCK_STREAM);
   const SockAddr address = SockAddr::unix_path(path);
   co_await get_running_loop().sock_connect(sock, address);
+  co_return co_await client_state(std::move(sock), options, std::move(tls), std::move(hostname));
+}
+
+// An accepted socket's state, after the server's TLS handshake when there is one.
+Coro<std::shared_ptr<StreamState>> accepted_state(Socket sock, ServerOptions options, std::optional<SSLContext> ssl) {
   CloseUnlessKept guard{std::make_shared<StreamState>(std::move(sock), options.limit, get_running_loop())};
-  if (tls) {
+  guard.s->server_side_ = true;
+  if (ssl) {
     StreamWriter writer(guard.s);
-    co_await client_tls(writer, *tls, std::move(hostname), options);
+    Coro<void> handshake =
+        writer.start_tls(*ssl, std::string(), options.ssl_handshake_timeout, options.ssl_shutdown_timeout);
+    co_await std::move(handshake);
   }
   co_return std::move(guard.s);
 }
@@ -693,6 +707,18 @@ Coro<std::shared_ptr<StreamState>> connect_stream(std::string host, int port, co
   std::optional<std::pair<std::string, int>> local;
   if (options.local_addr) local.emplace(std::string(options.local_addr->first), options.local_addr->second);
   return connect_coro(std::move(host), port, options, std::move(tls), std::move(hostname), std::move(local));
+}
+
+Coro<std::shared_ptr<StreamState>> adopt_stream(Socket sock, const ConnectionOptions& options) {
+  std::optional<SSLContext> tls = client_ssl(options);
+  if (tls && options.server_hostname.empty() && tls->check_hostname()) {
+    throw ValueError("You must set server_hostname when using ssl without a host");
+  }
+  return client_state(std::move(sock), options, std::move(tls), std::string(options.server_hostname));
+}
+
+Coro<std::shared_ptr<StreamState>> adopt_accepted_stream(Socket sock, const ServerOptions& options) {
+  return accepted_state(std::move(sock), options, server_ssl(options));
 }
 
 Coro<std::shared_ptr<StreamState>> connect_unix_stream(std::string path, const ConnectionOptions& options) {

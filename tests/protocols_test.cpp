@@ -283,6 +283,34 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
     co_await wait_for(collector->lost, kBound);
     EXPECT_EQ(collector->got, sent);
     EXPECT_TRUE(collector->eof);
+
+    // Sockets of our own: connect_accepted_socket is the server side of the handshake,
+    // create_connection(sock) the client side; both run at once.
+    EventLoop& loop = get_running_loop();
+    Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(SockAddr("127.0.0.1", 0));
+    listener.listen();
+    Socket mine(AF_INET, SOCK_STREAM);
+    co_await loop.sock_connect(mine, listener.getsockname());
+    auto [conn, peer] = co_await loop.sock_accept(listener);
+    std::shared_ptr<Recorder> accepted;
+    auto accepting =
+        create_task(connect_accepted_socket(loop, keeping_last(accepted, true), std::move(conn), {.ssl = server_ctx}));
+    auto [given, given_client] = co_await create_connection(
+        loop, [] { return std::make_shared<Recorder>(); }, std::move(mine),
+        {.ssl = client_ctx, .server_hostname = "localhost"});
+    auto [accepted_transport, accepted_protocol] = co_await wait_for(accepting, kBound);
+    EXPECT_EQ(accepted_protocol, accepted);
+    EXPECT_TRUE(accepted_transport.is_tls());
+    EXPECT_TRUE(given.is_tls());
+    given.write("over sockets of our own");
+    Recorder* g = given_client.get();
+    co_await until([&] { return g->data == "over sockets of our own"; });
+    given.close();
+    co_await wait_for(g->lost, kBound);
+    co_await wait_for(accepted->lost, kBound);
+    EXPECT_EQ(accepted->calls, kEchoed);
+
     server.close();
     streams.close();
     co_await wait_for(server.wait_closed(), kBound);
@@ -573,6 +601,41 @@ TEST(Protocols, SetProtocolSwitchesAndABareBaseProtocolIsATypeError) {
     bare.close();
     bare.close_clients();
     co_await wait_for(bare.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+TEST(Protocols, SocketsOfOurOwnWithConnectAcceptedSocketAndCreateConnection) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(SockAddr("127.0.0.1", 0));
+    listener.listen();
+    Socket mine(AF_INET, SOCK_STREAM);
+    co_await loop.sock_connect(mine, listener.getsockname());
+    auto [conn, peer] = co_await loop.sock_accept(listener);
+    std::shared_ptr<Recorder> server_side;
+    auto [server_transport, server_protocol] =
+        co_await connect_accepted_socket(loop, keeping_last(server_side, true), std::move(conn));
+    EXPECT_EQ(server_protocol, server_side);
+    EXPECT_EQ(server_transport.peername(), peer);
+    auto [transport, client] =
+        co_await create_connection(loop, [] { return std::make_shared<Recorder>(); }, std::move(mine));
+    transport.write("given sockets");
+    Recorder* c = client.get();
+    co_await until([&] { return c->data == "given sockets"; });
+    transport.close();
+    co_await wait_for(c->lost, kBound);
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(server_side->calls, kEchoed);
+    // TLS over a given socket needs the name to check, as asyncio says.
+    try {
+      (void)create_connection(
+          loop, [] { return std::make_shared<Recorder>(); }, Socket(AF_INET, SOCK_STREAM), {.ssl = true});
+      ADD_FAILURE() << "no ValueError";
+    } catch (const ValueError& e) {
+      EXPECT_STREQ(e.what(), "You must set server_hostname when using ssl without a host");
+    }
   };
   aio::run(main_());
 }

@@ -152,6 +152,8 @@ Coro<Transport> connect_protocol(EventLoop& loop, ProtocolFactory factory, std::
                                  ConnectionOptions options);
 Coro<Transport> connect_unix_protocol(EventLoop& loop, ProtocolFactory factory, std::string path,
                                       ConnectionOptions options);
+Coro<Transport> adopt_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ConnectionOptions options);
+Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options);
 
 /// Calls `factory` and keeps what it made, typed, for the caller's pair.
 template <class Factory>
@@ -197,6 +199,29 @@ auto create_unix_connection(EventLoop& loop, Factory factory, std::string path, 
     -> Coro<std::pair<Transport, decltype(factory())>> {
   auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
   Coro<Transport> connecting = detail::connect_unix_protocol(loop, kept->untyped(), std::move(path), options);
+  return detail::typed_pair(std::move(kept), std::move(connecting));
+}
+
+/// The same over a connected socket of the caller's (asyncio's create_connection
+/// with sock=): TLS needs `server_hostname` then, unless the context checks no host
+/// name (ValueError "You must set server_hostname when using ssl without a host").
+template <class Factory>
+auto create_connection(EventLoop& loop, Factory factory, Socket sock, ConnectionOptions options = {})
+    -> Coro<std::pair<Transport, decltype(factory())>> {
+  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
+  Coro<Transport> connecting = detail::adopt_protocol(loop, kept->untyped(), std::move(sock), options);
+  return detail::typed_pair(std::move(kept), std::move(connecting));
+}
+
+/// A connection accepted outside aio's servers, served with a protocol
+/// (loop.connect_accepted_socket): the server side of TLS when `options.ssl` gives a
+/// server context, with its handshake and shutdown timeouts; the other options but
+/// `limit` do not apply.
+template <class Factory>
+auto connect_accepted_socket(EventLoop& loop, Factory factory, Socket sock, ServerOptions options = {})
+    -> Coro<std::pair<Transport, decltype(factory())>> {
+  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
+  Coro<Transport> connecting = detail::adopt_accepted_protocol(loop, kept->untyped(), std::move(sock), options);
   return detail::typed_pair(std::move(kept), std::move(connecting));
 }
 
