@@ -66,6 +66,30 @@ Coro<void> until(F done) {
   }
 }
 
+// A socket listening on 127.0.0.1 (a free port).
+Socket listening() {
+  Socket listener(AF_INET, SOCK_STREAM);
+  listener.bind(SockAddr("127.0.0.1", 0));
+  listener.listen();
+  return listener;
+}
+
+struct SocketPair {
+  Socket mine;       // connected to
+  Socket accepted;   // the listener's side
+  SockAddr peer;     // mine's address, as accept gave it
+};
+
+// Two ends of one TCP connection on 127.0.0.1, made with the loop's socket calls.
+Coro<SocketPair> connected_sockets() {
+  EventLoop& loop = get_running_loop();
+  Socket listener = listening();
+  Socket mine(AF_INET, SOCK_STREAM);
+  co_await loop.sock_connect(mine, listener.getsockname());
+  auto [accepted, peer] = co_await loop.sock_accept(listener);
+  co_return SocketPair{std::move(mine), std::move(accepted), std::move(peer)};
+}
+
 // The exception a protocol's connection_lost got, as its message; "" for none.
 std::string what_of(const std::exception_ptr& e) {
   if (!e) return "";
@@ -287,17 +311,12 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
     // Sockets of our own: connect_accepted_socket is the server side of the handshake,
     // create_connection(sock) the client side; both run at once.
     EventLoop& loop = get_running_loop();
-    Socket listener(AF_INET, SOCK_STREAM);
-    listener.bind(SockAddr("127.0.0.1", 0));
-    listener.listen();
-    Socket mine(AF_INET, SOCK_STREAM);
-    co_await loop.sock_connect(mine, listener.getsockname());
-    auto [conn, peer] = co_await loop.sock_accept(listener);
+    SocketPair pair = co_await connected_sockets();
     std::shared_ptr<Recorder> accepted;
     auto accepting =
-        create_task(connect_accepted_socket(loop, keeping_last(accepted, true), std::move(conn), {.ssl = server_ctx}));
+        create_task(connect_accepted_socket(loop, keeping_last(accepted, true), std::move(pair.accepted), {.ssl = server_ctx}));
     auto [given, given_client] = co_await create_connection(
-        loop, [] { return std::make_shared<Recorder>(); }, std::move(mine),
+        loop, [] { return std::make_shared<Recorder>(); }, std::move(pair.mine),
         {.ssl = client_ctx, .server_hostname = "localhost"});
     auto [accepted_transport, accepted_protocol] = co_await wait_for(accepting, kBound);
     EXPECT_EQ(accepted_protocol, accepted);
@@ -389,9 +408,7 @@ TEST(Protocols, AResetByThePeerEndsWithConnectionResetError) {
     EventLoop& loop = get_running_loop();
     std::vector<std::string> reported;
     loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
-    Socket listener(AF_INET, SOCK_STREAM);
-    listener.bind(SockAddr("127.0.0.1", 0));
-    listener.listen();
+    Socket listener = listening();
     auto [transport, protocol] = co_await create_connection(
         loop, [] { return std::make_shared<Recorder>(); }, "127.0.0.1", listener.getsockname().port());
     auto [conn, peer] = co_await loop.sock_accept(listener);
@@ -608,19 +625,14 @@ TEST(Protocols, SetProtocolSwitchesAndABareBaseProtocolIsATypeError) {
 TEST(Protocols, SocketsOfOurOwnWithConnectAcceptedSocketAndCreateConnection) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
-    Socket listener(AF_INET, SOCK_STREAM);
-    listener.bind(SockAddr("127.0.0.1", 0));
-    listener.listen();
-    Socket mine(AF_INET, SOCK_STREAM);
-    co_await loop.sock_connect(mine, listener.getsockname());
-    auto [conn, peer] = co_await loop.sock_accept(listener);
+    SocketPair pair = co_await connected_sockets();
     std::shared_ptr<Recorder> server_side;
     auto [server_transport, server_protocol] =
-        co_await connect_accepted_socket(loop, keeping_last(server_side, true), std::move(conn));
+        co_await connect_accepted_socket(loop, keeping_last(server_side, true), std::move(pair.accepted));
     EXPECT_EQ(server_protocol, server_side);
-    EXPECT_EQ(server_transport.peername(), peer);
+    EXPECT_EQ(server_transport.peername(), pair.peer);
     auto [transport, client] =
-        co_await create_connection(loop, [] { return std::make_shared<Recorder>(); }, std::move(mine));
+        co_await create_connection(loop, [] { return std::make_shared<Recorder>(); }, std::move(pair.mine));
     transport.write("given sockets");
     Recorder* c = client.get();
     co_await until([&] { return c->data == "given sockets"; });
