@@ -364,11 +364,11 @@ Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory
 
 }  // namespace detail
 
-// --- Transport
+// --- Transport (made only for a connection in protocol mode: link_ is always there)
 
 void Transport::write(std::string_view data) {
   s_->write(data);
-  if (s_->link_) s_->link_paused_check();
+  s_->link_paused_check();
 }
 
 void Transport::write_eof() { s_->write_eof(); }
@@ -378,35 +378,30 @@ void Transport::abort() { s_->abort(); }
 bool Transport::is_closing() const noexcept { return s_->closing_; }
 
 void Transport::pause_reading() {
-  if (s_->closing_ || !s_->link_ || s_->link_->paused) return;
+  if (s_->closing_ || s_->link_->paused) return;
   s_->link_->paused = true;  // the queued step, or the next edge, finds it paused
 }
 
 void Transport::resume_reading() {
-  if (s_->closing_ || !s_->link_ || !s_->link_->paused) return;
+  if (s_->closing_ || !s_->link_->paused) return;
   s_->link_->paused = false;
   if (!s_->link_->reading_done) s_->link_queue();
 }
 
-bool Transport::is_reading() const noexcept { return !s_->closing_ && s_->link_ != nullptr && !s_->link_->paused; }
+bool Transport::is_reading() const noexcept { return !s_->closing_ && !s_->link_->paused; }
 
 std::size_t Transport::get_write_buffer_size() const noexcept { return s_->pending(); }
 
 void Transport::set_write_buffer_limits(std::optional<std::size_t> high, std::optional<std::size_t> low) {
   s_->set_write_buffer_limits(high, low);
-  if (s_->link_) s_->link_paused_check();
+  s_->link_paused_check();
 }
 
 std::pair<std::size_t, std::size_t> Transport::get_write_buffer_limits() const noexcept { return {s_->low_, s_->high_}; }
 
-std::shared_ptr<BaseProtocol> Transport::get_protocol() const noexcept {
-  return s_->link_ ? s_->link_->protocol : nullptr;
-}
+std::shared_ptr<BaseProtocol> Transport::get_protocol() const noexcept { return s_->link_->protocol; }
 
-void Transport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  if (!s_->link_) throw RuntimeError("the transport has no protocol to replace");
-  s_->link_set_protocol(std::move(protocol));
-}
+void Transport::set_protocol(std::shared_ptr<BaseProtocol> protocol) { s_->link_set_protocol(std::move(protocol)); }
 
 SockAddr Transport::peername() const { return s_->peername(); }
 SockAddr Transport::sockname() const { return s_->sock_.getsockname(); }

@@ -176,6 +176,15 @@ Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> typed_pair(std::u
   Transport transport = co_await std::move(connecting);
   co_return std::pair<Transport, typename KeptFactory<Factory>::Ptr>(std::move(transport), std::move(kept->made));
 }
+
+/// What the public forms share: `connect(untyped factory)` starts one of the cores
+/// above at once (so the options are read now), and the result comes back typed.
+template <class Factory, class Connect>
+auto with_protocol(Factory factory, Connect connect) -> Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> {
+  auto kept = std::make_unique<KeptFactory<Factory>>(KeptFactory<Factory>{std::move(factory)});
+  Coro<Transport> connecting = connect(kept->untyped());
+  return typed_pair(std::move(kept), std::move(connecting));
+}
 }  // namespace detail
 
 // Not coroutines, as open_connection: what the options refer to (the context, the
@@ -188,18 +197,18 @@ Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> typed_pair(std::u
 template <class Factory>
 auto create_connection(EventLoop& loop, Factory factory, std::string host, int port, ConnectionOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Coro<Transport> connecting = detail::connect_protocol(loop, kept->untyped(), std::move(host), port, options);
-  return detail::typed_pair(std::move(kept), std::move(connecting));
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::connect_protocol(loop, std::move(made), std::move(host), port, options);
+  });
 }
 
 /// The same over a Unix socket (loop.create_unix_connection).
 template <class Factory>
 auto create_unix_connection(EventLoop& loop, Factory factory, std::string path, ConnectionOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Coro<Transport> connecting = detail::connect_unix_protocol(loop, kept->untyped(), std::move(path), options);
-  return detail::typed_pair(std::move(kept), std::move(connecting));
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::connect_unix_protocol(loop, std::move(made), std::move(path), options);
+  });
 }
 
 /// The same over a connected socket of the caller's (asyncio's create_connection
@@ -208,9 +217,9 @@ auto create_unix_connection(EventLoop& loop, Factory factory, std::string path, 
 template <class Factory>
 auto create_connection(EventLoop& loop, Factory factory, Socket sock, ConnectionOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Coro<Transport> connecting = detail::adopt_protocol(loop, kept->untyped(), std::move(sock), options);
-  return detail::typed_pair(std::move(kept), std::move(connecting));
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::adopt_protocol(loop, std::move(made), std::move(sock), options);
+  });
 }
 
 /// A connection accepted outside aio's servers, served with a protocol
@@ -220,9 +229,9 @@ auto create_connection(EventLoop& loop, Factory factory, Socket sock, Connection
 template <class Factory>
 auto connect_accepted_socket(EventLoop& loop, Factory factory, Socket sock, ServerOptions options = {})
     -> Coro<std::pair<Transport, decltype(factory())>> {
-  auto kept = std::make_unique<detail::KeptFactory<Factory>>(detail::KeptFactory<Factory>{std::move(factory)});
-  Coro<Transport> connecting = detail::adopt_accepted_protocol(loop, kept->untyped(), std::move(sock), options);
-  return detail::typed_pair(std::move(kept), std::move(connecting));
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::adopt_accepted_protocol(loop, std::move(made), std::move(sock), options);
+  });
 }
 
 /// Listens as start_server does and gives each connection a protocol from
