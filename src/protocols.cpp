@@ -9,6 +9,9 @@
 // closes with the connection still open releases it.
 #include "aio/protocols.hpp"
 
+#include <poll.h>
+#include <sys/stat.h>
+
 #include <cstring>
 
 #include "aio/events.hpp"
@@ -76,14 +79,20 @@ void ProtocolLink::Edge::on_io_abandoned() noexcept {
 void StreamState::link_set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   auto* plain = dynamic_cast<Protocol*>(protocol.get());
   auto* buffered = dynamic_cast<BufferedProtocol*>(protocol.get());
-  if (plain == nullptr && buffered == nullptr) throw TypeError("the protocol must be a Protocol or a BufferedProtocol");
+  if (!protocol) throw TypeError("the protocol factory returned no protocol");
+  // A write pipe reads nothing: any BaseProtocol will do, as asyncio's.
+  if (plain == nullptr && buffered == nullptr && !link_->write_only) {
+    throw TypeError("the protocol must be a Protocol or a BufferedProtocol");
+  }
   link_->protocol = std::move(protocol);
   link_->plain = plain;
   link_->buffered = buffered;
 }
 
-void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol) {
+void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol, bool read_only, bool write_only) {
   link_ = std::make_unique<ProtocolLink>(*this);
+  link_->read_only = read_only;
+  link_->write_only = write_only;
   link_set_protocol(std::move(protocol));
   link_->keep = shared_from_this();
   try {
@@ -130,6 +139,10 @@ void StreamState::link_step() noexcept {
     return;
   }
   auto self = shared_from_this();  // a callback may close the connection and drop the rest
+  if (l.write_only) {
+    link_reader_gone();
+    return;
+  }
   const int fd = sock_.fileno();
   if (!rbuf_.empty()) {  // what a BufferedProtocol over TLS paused in the middle of
     if (!link_deliver() || closing_) return;
@@ -174,8 +187,9 @@ void StreamState::link_step() noexcept {
       if (!link_deliver()) return;
     }
   } catch (...) {
-    link_fatal(std::current_exception(),
-               tls_ ? "Fatal error on SSL protocol" : "Fatal read error on socket transport");
+    link_fatal(std::current_exception(), tls_    ? "Fatal error on SSL protocol"
+                                         : pipe_ ? "Fatal read error on pipe transport"
+                                                 : "Fatal read error on socket transport");
     return;
   }
   if (closing_) return;
@@ -245,11 +259,41 @@ void StreamState::link_eof() noexcept {
     link_fatal(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
     return;
   }
-  if (keep_open && !tls_) {
+  if (keep_open && !tls_ && !l.read_only) {  // a read pipe closes at its EOF whatever the protocol says
     link_wait();
   } else {
     close();
   }
+}
+
+// A write pipe's descriptor turned readable (asyncio's _UnixWritePipeTransport
+// watches it for that): for a pipe, the reader closed its end. With nothing buffered
+// the transport closes (connection_lost(null)); with bytes still to send, they can
+// never arrive: BrokenPipeError. An edge without a hang-up (the loop's first guess
+// for a new descriptor) waits for the next one.
+void StreamState::link_reader_gone() noexcept {
+  const int fd = sock_.fileno();
+  pollfd p{fd, POLLIN, 0};
+  int n = 0;
+  do {
+    n = ::poll(&p, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0 || (p.revents & (POLLIN | POLLERR | POLLHUP)) == 0) {
+    loop_->clear_io_ready(fd, false);
+    link_wait();
+    return;
+  }
+  if (pending() == 0) {
+    close();
+    return;
+  }
+  std::exception_ptr exc;
+  try {
+    throw_os_error(EPIPE, "write to " + peer_str() + ": the reader closed it");
+  } catch (...) {
+    exc = std::current_exception();
+  }
+  link_fatal(std::move(exc), "Fatal write error on pipe transport");
 }
 
 // asyncio's _fatal_error: an OSError ends the connection quietly (connection_lost
@@ -342,7 +386,42 @@ Coro<Transport> start_protocol(Coro<std::shared_ptr<StreamState>> connecting, Pr
   co_return Transport(std::move(s));
 }
 
+// A descriptor a pipe transport takes: a pipe, a socket or a character device (a
+// terminal), as asyncio's; made non-blocking. Until it is checked it stays the caller's.
+Socket pipe_socket(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw_os_error(errno, "fstat on fd " + std::to_string(fd));
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) {
+    throw ValueError("Pipe transport is only for pipes, sockets and character devices (fd " + std::to_string(fd) + ")");
+  }
+  return Socket::from_fd(fd);
+}
+
+Coro<Transport> start_pipe(EventLoop& loop, ProtocolFactory factory, int fd, bool read_only) {
+  if (&get_running_loop() != &loop) {
+    throw RuntimeError(read_only ? "connect_read_pipe() must run on the loop it is given"
+                                 : "connect_write_pipe() must run on the loop it is given");
+  }
+  std::shared_ptr<BaseProtocol> protocol = factory();  // before the descriptor is taken, as asyncio
+  auto s = std::make_shared<StreamState>(pipe_socket(fd), DEFAULT_LIMIT, loop);
+  try {
+    s->link_start(std::move(protocol), read_only, !read_only);
+  } catch (...) {  // not a protocol for this transport: the descriptor closes
+    s->abort();
+    throw;
+  }
+  co_return Transport(std::move(s));
+}
+
 }  // namespace
+
+Coro<Transport> connect_read_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd) {
+  return start_pipe(loop, std::move(factory), fd, true);
+}
+
+Coro<Transport> connect_write_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd) {
+  return start_pipe(loop, std::move(factory), fd, false);
+}
 
 Coro<Transport> connect_protocol(EventLoop& loop, ProtocolFactory factory, std::string host, int port,
                                  ConnectionOptions options) {
@@ -366,29 +445,46 @@ Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory
 
 // --- Transport (made only for a connection in protocol mode: link_ is always there)
 
+namespace {
+void check_writes(const detail::StreamState& s, const char* what) {
+  if (s.link_->read_only) throw NotImplementedError(std::string(what) + "() on a read pipe transport, which cannot write");
+}
+void check_reads(const detail::StreamState& s, const char* what) {
+  if (s.link_->write_only) throw NotImplementedError(std::string(what) + "() on a write pipe transport, which does not read");
+}
+}  // namespace
+
 void Transport::write(std::string_view data) {
+  check_writes(*s_, "write");
   s_->write(data);
   s_->link_paused_check();
 }
 
-void Transport::write_eof() { s_->write_eof(); }
-bool Transport::can_write_eof() const noexcept { return !s_->tls_; }
+void Transport::write_eof() {
+  check_writes(*s_, "write_eof");
+  s_->write_eof();
+}
+bool Transport::can_write_eof() const noexcept { return !s_->tls_ && !s_->link_->read_only; }
 void Transport::close() { s_->close(); }
 void Transport::abort() { s_->abort(); }
 bool Transport::is_closing() const noexcept { return s_->closing_; }
 
 void Transport::pause_reading() {
+  check_reads(*s_, "pause_reading");
   if (s_->closing_ || s_->link_->paused) return;
   s_->link_->paused = true;  // the queued step, or the next edge, finds it paused
 }
 
 void Transport::resume_reading() {
+  check_reads(*s_, "resume_reading");
   if (s_->closing_ || !s_->link_->paused) return;
   s_->link_->paused = false;
   if (!s_->link_->reading_done) s_->link_queue();
 }
 
-bool Transport::is_reading() const noexcept { return !s_->closing_ && !s_->link_->paused; }
+bool Transport::is_reading() const noexcept {
+  return !s_->closing_ && !s_->link_->paused && !s_->link_->write_only;
+}
 
 std::size_t Transport::get_write_buffer_size() const noexcept { return s_->pending(); }
 
@@ -404,7 +500,7 @@ std::shared_ptr<BaseProtocol> Transport::get_protocol() const noexcept { return 
 void Transport::set_protocol(std::shared_ptr<BaseProtocol> protocol) { s_->link_set_protocol(std::move(protocol)); }
 
 SockAddr Transport::peername() const { return s_->peername(); }
-SockAddr Transport::sockname() const { return s_->sock_.getsockname(); }
+SockAddr Transport::sockname() const { return s_->pipe_ ? SockAddr() : s_->sock_.getsockname(); }
 int Transport::fileno() const noexcept { return s_->sock_.fileno(); }
 bool Transport::is_tls() const noexcept { return s_->tls_ != nullptr; }
 std::string Transport::ssl_version() const { return s_->ssl_version(); }

@@ -56,6 +56,8 @@ struct ProtocolLink {
   bool reading_done = false;   // EOF or an error: nothing more to read
   bool writing_paused = false; // pause_writing() was called, resume_writing() not yet
   bool lost_scheduled = false; // connection_lost is on its way (asyncio's _conn_lost)
+  bool read_only = false;      // connect_read_pipe: reads, cannot write
+  bool write_only = false;     // connect_write_pipe: writes; readable means the reader went away
   std::exception_ptr exc;      // what closed the connection, for connection_lost
   std::shared_ptr<StreamState> keep;  // the connection, until connection_lost has run
 };
@@ -628,7 +630,10 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
     low_ = l;
   }
 
-  SockAddr peername() const { return peer_.empty() ? sock_.getpeername() : peer_; }
+  SockAddr peername() const {
+    if (pipe_) return SockAddr();  // asyncio's get_extra_info("peername") is None for a pipe
+    return peer_.empty() ? sock_.getpeername() : peer_;
+  }
 
   // The TLS details, as StreamWriter and Transport give them.
   std::string ssl_version() const { return tls_ ? tls_->version() : ""; }
@@ -692,12 +697,13 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   // --- protocol mode (protocols.cpp)
   std::unique_ptr<ProtocolLink> link_;  // null for a stream
-  void link_start(std::shared_ptr<BaseProtocol> protocol);
+  void link_start(std::shared_ptr<BaseProtocol> protocol, bool read_only = false, bool write_only = false);
   void link_set_protocol(std::shared_ptr<BaseProtocol> protocol);
   void link_queue() noexcept;
   void link_step() noexcept;
   bool link_deliver() noexcept;
   void link_eof() noexcept;
+  void link_reader_gone() noexcept;
   void link_wait() noexcept;
   void link_stop_reading() noexcept;
   void link_fatal(std::exception_ptr exc, const char* message) noexcept;

@@ -1,7 +1,10 @@
-// asyncio's transports and protocols over TCP and Unix sockets (aio/protocols.hpp):
-// create_server and create_connection with Protocol and BufferedProtocol, against
-// python3 (a socket client, an asyncio server) and aio's own streams, on 127.0.0.1.
+// asyncio's transports and protocols over TCP and Unix sockets and pipes
+// (aio/protocols.hpp): create_server and create_connection with Protocol and
+// BufferedProtocol, against python3 (a socket client, an asyncio server) and aio's
+// own streams, on 127.0.0.1; connect_read_pipe and connect_write_pipe with children
+// (sh, head, wc) at the pipe's other end.
 // These run on the real clock; timeouts only bound a hang.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/aio_test.hpp"
@@ -764,6 +768,203 @@ TEST(Protocols, DataReceivedMayCloseAbortPauseOrThrowAfterClosing) {
     co_await wait_for(last->lost, kBound);
     server.close();
     co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+// --- pipes (connect_read_pipe, connect_write_pipe)
+
+// A pipe whose ends close on exec: a child gets only the end given to it.
+struct Pipe {
+  int r = -1, w = -1;
+  Pipe() { EXPECT_EQ(::pipe2(&r, O_CLOEXEC), 0); }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    close_read();
+    close_write();
+  }
+  void close_read() {
+    if (r >= 0) ::close(std::exchange(r, -1));
+  }
+  void close_write() {
+    if (w >= 0) ::close(std::exchange(w, -1));
+  }
+  int take_read() { return std::exchange(r, -1); }  // the transport's now
+  int take_write() { return std::exchange(w, -1); }
+};
+
+bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
+
+// A child writes into the pipe: every byte arrives in order, then eof_received (its
+// true is not heeded: a read pipe closes at its EOF) and connection_lost(null). The
+// same pipe through a BufferedProtocol's buffer.
+TEST(Protocols, ReadPipeTakesAChildsOutputThenItsEof) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Pipe pipe;
+    Process child = co_await create_subprocess_shell(
+        "printf 'one\\ntwo\\n'; head -c 300000 /dev/zero | tr '\\0' x", {.stdout = pipe.w});
+    pipe.close_write();  // the child holds the only writer
+    std::shared_ptr<Recorder> made;
+    auto [transport, protocol] = co_await connect_read_pipe(loop, keeping_last(made, false, true), pipe.take_read());
+    EXPECT_EQ(protocol, made);
+    EXPECT_TRUE(transport.is_reading());
+    EXPECT_FALSE(transport.can_write_eof());
+    EXPECT_THROW(transport.write("no"), NotImplementedError);
+    EXPECT_THROW(transport.write_eof(), NotImplementedError);
+    EXPECT_TRUE(transport.peername().empty());
+    EXPECT_GE(transport.fileno(), 0);
+    co_await wait_for(protocol->lost, kBound);
+    EXPECT_EQ(protocol->data, "one\ntwo\n" + std::string(300000, 'x'));
+    EXPECT_EQ(protocol->calls, kEchoed);
+    EXPECT_FALSE(protocol->lost_exc);
+    EXPECT_EQ(transport.fileno(), -1);
+    EXPECT_EQ(co_await wait_for(child.wait(), kBound), 0);
+
+    Pipe second;
+    Process writer = co_await create_subprocess_exec("head", "-c", "250000", "/dev/zero", SubprocessOptions{.stdout = second.w});
+    second.close_write();
+    auto [t2, collector] = co_await connect_read_pipe(
+        loop, [] { return std::make_shared<Collector>(); }, second.take_read());
+    co_await wait_for(collector->lost, kBound);
+    EXPECT_EQ(collector->got, std::string(250000, '\0'));
+    EXPECT_GE(collector->updates, 250);  // 1000 bytes at most per read
+    EXPECT_TRUE(collector->eof);
+    EXPECT_EQ(co_await wait_for(writer.wait(), kBound), 0);
+  };
+  aio::run(main_());
+}
+
+// What a write pipe's protocol sees: connection_made, pause_writing above the
+// high-water mark and resume_writing once the child has read it down, and after
+// write_eof (the pipe closes once the buffer is out) connection_lost(null). The
+// child counts every byte.
+struct PipeFeeder : BaseProtocol {
+  Transport transport;
+  std::vector<std::string> calls;
+  std::exception_ptr lost_exc;
+  Future<void> lost = get_running_loop().create_future();
+  void connection_made(Transport t) override {
+    transport = t;
+    calls.push_back("made");
+  }
+  void pause_writing() override { calls.push_back("pause_writing"); }
+  void resume_writing() override { calls.push_back("resume_writing"); }
+  void connection_lost(std::exception_ptr exc) override {
+    calls.push_back(exc ? "lost(error)" : "lost");
+    lost_exc = exc;
+    transport = Transport();
+    lost.set_result();
+  }
+};
+
+TEST(Protocols, WritePipeFeedsAChildWithFlowControl) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    Pipe pipe;
+    Process child = co_await create_subprocess_exec("wc", "-c", SubprocessOptions{.stdin = pipe.r, .stdout = PIPE});
+    pipe.close_read();
+    auto [transport, feeder] = co_await connect_write_pipe(
+        loop, [] { return std::make_shared<PipeFeeder>(); }, pipe.take_write());
+    EXPECT_FALSE(transport.is_reading());
+    EXPECT_TRUE(transport.can_write_eof());
+    EXPECT_THROW(transport.pause_reading(), NotImplementedError);
+    EXPECT_THROW(transport.resume_reading(), NotImplementedError);
+    const std::string block(1 << 20, 'p');  // far more than the pipe holds
+    transport.write(block);
+    EXPECT_GT(transport.get_write_buffer_size(), 64u * 1024);
+    EXPECT_EQ(feeder->calls, strings("made", "pause_writing"));
+    PipeFeeder* f = feeder.get();  // a structured binding: [&] cannot take it under clang 14
+    co_await until([&] { return f->calls.size() == 3; });
+    EXPECT_EQ(feeder->calls.back(), "resume_writing");
+    EXPECT_LE(transport.get_write_buffer_size(), 16u * 1024);
+    transport.write("and the rest");
+    transport.write_eof();  // the child's EOF once everything is out
+    EXPECT_TRUE(transport.is_closing());
+    co_await wait_for(feeder->lost, kBound);
+    EXPECT_EQ(feeder->calls.back(), "lost");
+    EXPECT_FALSE(feeder->lost_exc);
+    std::string counted = co_await wait_for(child.stdout->read(), kBound);
+    EXPECT_EQ(std::stol(counted), static_cast<long>(block.size() + 12));
+    EXPECT_EQ(co_await wait_for(child.wait(), kBound), 0);
+  };
+  aio::run(main_());
+}
+
+// The reader closing its end closes the write transport: with nothing buffered,
+// connection_lost(null); with bytes that can never arrive, BrokenPipeError, which
+// (an OS error) the loop's exception handler does not hear of.
+TEST(Protocols, WritePipeClosesWhenTheReaderGoes) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
+
+    Pipe idle;
+    auto [t1, quiet] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, idle.take_write());
+    co_await sleep(0.01);  // a few iterations: nothing happens while the reader is there
+    EXPECT_EQ(quiet->calls, strings("made"));
+    idle.close_read();
+    co_await wait_for(quiet->lost, kBound);
+    EXPECT_EQ(quiet->calls, strings("made", "lost"));
+    EXPECT_FALSE(quiet->lost_exc);
+    EXPECT_EQ(t1.fileno(), -1);
+
+    Pipe full;
+    auto [t2, stuck] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, full.take_write());
+    t2.write(std::string(1 << 20, 'q'));  // nobody reads: most of it waits in the buffer
+    EXPECT_GT(t2.get_write_buffer_size(), 0u);
+    full.close_read();
+    co_await wait_for(stuck->lost, kBound);
+    EXPECT_EQ(stuck->calls, strings("made", "pause_writing", "lost(error)"));
+    bool broken = false;
+    try {
+      std::rethrow_exception(stuck->lost_exc);
+    } catch (const BrokenPipeError&) {
+      broken = true;
+    } catch (...) {
+    }
+    EXPECT_TRUE(broken) << what_of(stuck->lost_exc);
+    EXPECT_EQ(reported, std::vector<std::string>());
+  };
+  aio::run(main_());
+}
+
+// What a pipe transport does not take: a regular file (ValueError, and the
+// descriptor stays the caller's), or, to read, a protocol that cannot take data
+// (TypeError; the descriptor was taken and is closed).
+TEST(Protocols, PipeTransportsRejectFilesAndProtocolsThatCannotRead) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    char path[] = "/tmp/aio-pipe-file-XXXXXX";
+    const int file = ::mkstemp(path);
+    CO_ASSERT_TRUE(file >= 0);
+    ::unlink(path);
+    try {
+      (void)co_await connect_read_pipe(loop, [] { return std::make_shared<Recorder>(); }, file);
+      ADD_FAILURE() << "no ValueError";
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("only for pipes"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(is_open(file));
+    ::close(file);
+
+    Pipe pipe;
+    const int r = pipe.take_read();
+    bool raised = false;
+    try {
+      (void)co_await connect_read_pipe(loop, [] { return std::make_shared<Bare>(); }, r);
+    } catch (const TypeError&) {
+      raised = true;
+    }
+    EXPECT_TRUE(raised);
+    EXPECT_FALSE(is_open(r));
+    // A write pipe takes any BaseProtocol.
+    auto [transport, bare] = co_await connect_write_pipe(loop, [] { return std::make_shared<Bare>(); }, pipe.take_write());
+    transport.write("taken");
+    EXPECT_EQ(transport.get_write_buffer_size(), 0u);  // the reader end is closed: lost, quietly
+    transport.close();
   };
   aio::run(main_());
 }

@@ -1,5 +1,6 @@
-// aio/protocols.hpp: asyncio's transports and protocols for TCP and Unix sockets
-// (asyncio.protocols and asyncio.transports; loop.create_connection, create_server).
+// aio/protocols.hpp: asyncio's transports and protocols for TCP and Unix sockets and
+// for pipes (asyncio.protocols and asyncio.transports; loop.create_connection,
+// create_server, connect_read_pipe, connect_write_pipe).
 // The loop reads, and calls the user's protocol with what came; the transport writes.
 //
 //   struct Echo : aio::Protocol {
@@ -154,6 +155,8 @@ Coro<Transport> connect_unix_protocol(EventLoop& loop, ProtocolFactory factory, 
                                       ConnectionOptions options);
 Coro<Transport> adopt_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ConnectionOptions options);
 Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options);
+Coro<Transport> connect_read_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd);
+Coro<Transport> connect_write_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd);
 
 /// Calls `factory` and keeps what it made, typed, for the caller's pair.
 template <class Factory>
@@ -231,6 +234,34 @@ auto connect_accepted_socket(EventLoop& loop, Factory factory, Socket sock, Serv
     -> Coro<std::pair<Transport, decltype(factory())>> {
   return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
     return detail::adopt_accepted_protocol(loop, std::move(made), std::move(sock), options);
+  });
+}
+
+/// Reads the pipe `fd` (or a socket, or a terminal: ValueError for anything else)
+/// with a Protocol or BufferedProtocol from `factory()` (loop.connect_read_pipe):
+/// data_received as data comes, eof_received() once every writer has closed, and the
+/// transport closes then (whatever eof_received returns), connection_lost(null)
+/// following. The transport takes `fd` (made non-blocking) and closes it when it
+/// closes: pass dup(0) to read standard input and keep it. It cannot write (write()
+/// and write_eof() throw NotImplementedError).
+template <class Factory>
+auto connect_read_pipe(EventLoop& loop, Factory factory, int fd) -> Coro<std::pair<Transport, decltype(factory())>> {
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::connect_read_pipe_protocol(loop, std::move(made), fd);
+  });
+}
+
+/// Writes to the pipe `fd` (or a socket, or a terminal) for any BaseProtocol from
+/// `factory()` (loop.connect_write_pipe): write() sends what the pipe takes and
+/// buffers the rest, with pause_writing/resume_writing at the write buffer's limits;
+/// write_eof() and close() close the pipe once the buffer is out. When the reader
+/// closes its end the transport closes too: connection_lost(null) with nothing
+/// buffered, else BrokenPipeError. Takes `fd` as connect_read_pipe does; it does not
+/// read (pause_reading() and resume_reading() throw NotImplementedError).
+template <class Factory>
+auto connect_write_pipe(EventLoop& loop, Factory factory, int fd) -> Coro<std::pair<Transport, decltype(factory())>> {
+  return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
+    return detail::connect_write_pipe_protocol(loop, std::move(made), fd);
   });
 }
 
