@@ -32,6 +32,8 @@ bool is_os_error(const std::exception_ptr& e) {
   }
 }
 
+}  // namespace
+
 void report(EventLoop& loop, const char* message, std::exception_ptr exc) noexcept {
   try {
     ExceptionContext ctx;
@@ -42,8 +44,6 @@ void report(EventLoop& loop, const char* message, std::exception_ptr exc) noexce
     // the handler itself failed: nothing more to tell
   }
 }
-
-}  // namespace
 
 // The read step as an item of the loop's ready list. It lives in the link (no
 // allocation per step); the connection outlives every queued run of it, since

@@ -10,7 +10,9 @@
 
 #include "aio/clock.hpp"
 #include "aio/detail/virtual_time.hpp"
+#include "aio/events.hpp"
 #include "aio/gather.hpp"
+#include "aio/protocols.hpp"
 #include "aio/socket.hpp"
 #include "aio/tasks.hpp"
 #include "unix_events.hpp"
@@ -25,12 +27,14 @@ namespace {
 struct Fd {
   int fd = -1;
   Fd() = default;
+  Fd(Fd&& o) noexcept : fd(o.release()) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
+  ~Fd() { reset(); }
   int release() noexcept { return std::exchange(fd, -1); }
+  void reset() noexcept {
+    if (fd >= 0) ::close(release());
+  }
 };
 
 std::string py_quote(const std::string& s) { return "'" + s + "'"; }
@@ -239,6 +243,225 @@ void Process::send_signal(int sig) {
 
 void Process::terminate() { send_signal(SIGTERM); }
 void Process::kill() { send_signal(SIGKILL); }
+
+// --- the protocol API: loop.subprocess_exec, SubprocessTransport (asyncio's
+// base_subprocess.BaseSubprocessTransport). The child's pipes are pipe transports
+// (protocols.cpp) whose protocols hand everything on to the SubprocessProtocol.
+
+namespace detail {
+
+struct ProcessAccess {
+  static ChildProcess& child(const Process& p) noexcept { return *p.c_; }
+};
+
+struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
+  SubprocessLink(EventLoop& l, Process p, std::shared_ptr<SubprocessProtocol> proto)
+      : loop(&l), proc(std::move(p)), protocol(std::move(proto)) {}
+  EventLoop* loop;
+  Process proc;
+  std::shared_ptr<SubprocessProtocol> protocol;  // until connection_lost
+  Transport pipes[3];
+  bool open[3] = {false, false, false};  // connected, and not lost yet
+  std::optional<int> returncode;          // set when process_exited is called
+  bool closed = false;
+  bool finished = false;                  // connection_lost is on its way
+  std::unique_ptr<RealWork> busy;         // while the child runs: a virtual clock waits for it
+
+  void pipe_lost(int fd, std::exception_ptr exc) noexcept {
+    open[fd] = false;
+    if (protocol) {
+      try {
+        protocol->pipe_connection_lost(fd, std::move(exc));
+      } catch (...) {
+        report(*loop, "Exception in callback SubprocessProtocol.pipe_connection_lost()", std::current_exception());
+      }
+    }
+    try_finish();
+  }
+
+  void exited(int code) noexcept {
+    returncode = code;
+    busy.reset();
+    if (protocol) {
+      try {
+        protocol->process_exited();
+      } catch (...) {
+        report(*loop, "Exception in callback SubprocessProtocol.process_exited()", std::current_exception());
+      }
+    }
+    try_finish();
+  }
+
+  // asyncio's _try_finish: connection_lost once the child has exited and every pipe closed.
+  void try_finish() noexcept {
+    if (!returncode || finished || open[0] || open[1] || open[2]) return;
+    finished = true;
+    try {
+      loop->call_soon([self = shared_from_this()] {
+        std::shared_ptr<SubprocessProtocol> p = std::move(self->protocol);  // the cycle through the protocol ends
+        if (p) p->connection_lost(nullptr);
+      });
+    } catch (...) {
+      protocol.reset();  // out of memory: no connection_lost
+    }
+  }
+
+  // The loop closed with the child still running: no more calls will come.
+  void abandon() noexcept {
+    busy.reset();
+    protocol.reset();
+  }
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    for (Transport& t : pipes) {
+      if (t) t.close();
+    }
+    if (!proc.returncode()) {
+      try {
+        proc.kill();
+      } catch (const ProcessLookupError&) {
+        // handed to a reaper thread: nothing to kill here
+      }
+    }
+  }
+};
+
+namespace {
+
+// A pipe of the child's: hands what it does on to the SubprocessProtocol
+// (asyncio's ReadSubprocessPipeProto and WriteSubprocessPipeProto).
+struct SubprocessPipe final : Protocol {
+  SubprocessPipe(std::shared_ptr<SubprocessLink> l, int f) : link(std::move(l)), fd(f) {}
+  std::shared_ptr<SubprocessLink> link;
+  int fd;
+  void data_received(std::string_view data) override {
+    if (link->protocol) link->protocol->pipe_data_received(fd, data);
+  }
+  void pause_writing() override {
+    if (link->protocol) link->protocol->pause_writing();
+  }
+  void resume_writing() override {
+    if (link->protocol) link->protocol->resume_writing();
+  }
+  void connection_lost(std::exception_ptr exc) override {
+    std::shared_ptr<SubprocessLink> l = std::move(link);
+    l->pipe_lost(fd, std::move(exc));
+  }
+};
+
+// The exit watch: a wait() of the link's own. When the loop closes first, the watch
+// goes without having run, and lets the protocol go.
+struct ExitWatch {
+  explicit ExitWatch(std::shared_ptr<SubprocessLink> l) : link(std::move(l)) {}
+  ExitWatch(const ExitWatch&) = delete;
+  ExitWatch& operator=(const ExitWatch&) = delete;
+  ~ExitWatch() {
+    if (!ran) link->abandon();
+  }
+  std::shared_ptr<SubprocessLink> link;
+  bool ran = false;
+};
+
+// Our ends of the child's pipes, and the child's (closed once it has them).
+struct PipeEnds {
+  Fd ours[3];
+  Fd theirs[3];
+};
+
+// What the spawn needs, owned: the options point into it.
+struct SpawnArgs {
+  std::vector<std::string> argv;
+  SubprocessOptions options;
+  std::optional<std::string> cwd;
+  std::optional<std::map<std::string, std::string>> env;
+};
+
+Coro<SubprocessTransport> start_subprocess(EventLoop* loop, SubprocessProtocolFactory factory, SpawnArgs args,
+                                           PipeEnds ends) {
+  if (&get_running_loop() != loop) throw RuntimeError("subprocess_exec() must run on the loop it is given");
+  std::shared_ptr<SubprocessProtocol> protocol = factory();  // first, as asyncio
+  if (!protocol) throw TypeError("the protocol factory returned no protocol");
+  if (args.cwd) args.options.cwd = *args.cwd;
+  if (args.env) args.options.env = &*args.env;
+  Coro<Process> spawning = spawn_process(std::move(args.argv), args.options);  // named: see below
+  Process proc = co_await std::move(spawning);
+  for (Fd& fd : ends.theirs) fd.reset();  // the child has them
+
+  auto link = std::make_shared<SubprocessLink>(*loop, proc, std::move(protocol));
+  link->busy = std::make_unique<RealWork>(*loop);
+  ChildProcess& child = ProcessAccess::child(proc);
+  if (child.returncode) {  // cannot be reaped before the loop runs again, but as wait() does
+    link->exited(*child.returncode);
+  } else {
+    Future<int> exit = loop->create_future<int>();
+    child.waiters.push_back(exit);
+    exit.add_done_callback([watch = std::make_shared<ExitWatch>(link)](Future<int>& f) {
+      watch->ran = true;
+      watch->link->exited(f.result());
+    });
+  }
+  try {
+    for (int fd = 0; fd < 3; ++fd) {
+      if (ends.ours[fd].fd < 0) continue;
+      auto pipe = [link, fd] { return std::make_shared<SubprocessPipe>(link, fd); };
+      const int ours = ends.ours[fd].release();  // the pipe transport's now
+      // Made outside the co_await: g++ 12 destroys a temporary of a co_await
+      // expression twice, and this closure holds a shared_ptr.
+      auto connecting = fd == 0 ? connect_write_pipe(*loop, pipe, ours) : connect_read_pipe(*loop, pipe, ours);
+      auto connected = co_await std::move(connecting);
+      link->pipes[fd] = connected.first;
+      link->open[fd] = true;
+    }
+  } catch (...) {
+    link->close();  // the child goes too
+    throw;
+  }
+  try {
+    link->protocol->connection_made(SubprocessTransport(link));
+  } catch (...) {
+    report(*loop, "Exception in callback SubprocessProtocol.connection_made()", std::current_exception());
+    link->close();
+  }
+  co_return SubprocessTransport(link);
+}
+
+}  // namespace
+
+Coro<SubprocessTransport> spawn_subprocess_protocol(EventLoop& loop, SubprocessProtocolFactory factory,
+                                                    std::vector<std::string> argv, SubprocessOptions options) {
+  SpawnArgs args{std::move(argv), options, std::nullopt, std::nullopt};
+  if (options.cwd) args.cwd.emplace(*options.cwd);  // copied now: the caller's may be gone when it runs
+  if (options.env != nullptr) args.env.emplace(*options.env);
+  PipeEnds ends;
+  std::optional<int>* want[3] = {&args.options.stdin, &args.options.stdout, &args.options.stderr};
+  for (int i = 0; i < 3; ++i) {
+    if (*want[i] != PIPE) continue;
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) throw_os_error(errno, "pipe");
+    ends.theirs[i].fd = i == 0 ? p[0] : p[1];
+    ends.ours[i].fd = i == 0 ? p[1] : p[0];
+    *want[i] = ends.theirs[i].fd;
+  }
+  return start_subprocess(&loop, std::move(factory), std::move(args), std::move(ends));
+}
+
+}  // namespace detail
+
+int SubprocessTransport::get_pid() const noexcept { return s_->proc.pid(); }
+std::optional<int> SubprocessTransport::get_returncode() const noexcept { return s_->returncode; }
+
+Transport SubprocessTransport::get_pipe_transport(int fd) const {
+  if (fd < 0 || fd > 2) throw ValueError("no pipe for fd " + std::to_string(fd) + ": 0, 1 or 2");
+  return s_->pipes[fd];
+}
+
+void SubprocessTransport::send_signal(int sig) { s_->proc.send_signal(sig); }
+void SubprocessTransport::terminate() { s_->proc.terminate(); }
+void SubprocessTransport::kill() { s_->proc.kill(); }
+void SubprocessTransport::close() { s_->close(); }
+bool SubprocessTransport::is_closing() const noexcept { return s_->closed; }
 
 Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions options) {
   args.insert(args.begin(), std::move(program));

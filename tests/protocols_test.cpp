@@ -2,13 +2,17 @@
 // (aio/protocols.hpp): create_server and create_connection with Protocol and
 // BufferedProtocol, against python3 (a socket client, an asyncio server) and aio's
 // own streams, on 127.0.0.1; connect_read_pipe and connect_write_pipe with children
-// (sh, head, wc) at the pipe's other end.
+// (sh, head, wc) at the pipe's other end; subprocess_exec and subprocess_shell with
+// a SubprocessProtocol.
 // These run on the real clock; timeouts only bound a hang.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -796,6 +800,20 @@ struct Pipe {
 
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 
+// Whether process `pid` is stopped (state T in /proc/PID/stat).
+bool stopped(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'T';
+}
+
+// A child that stops itself before it reads anything, then counts its stdin: a
+// reader that takes nothing until we send SIGCONT, so a write fills the pipe and
+// the buffer whatever the machine's speed.
+const char* const kStoppedCounter = "kill -STOP $$; exec wc -c";
+
 // A child writes into the pipe: every byte arrives in order, then eof_received (its
 // true is not heeded: a read pipe closes at its EOF) and connection_lost(null). The
 // same pipe through a BufferedProtocol's buffer.
@@ -863,8 +881,10 @@ TEST(Protocols, WritePipeFeedsAChildWithFlowControl) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
     Pipe pipe;
-    Process child = co_await create_subprocess_exec("wc", "-c", SubprocessOptions{.stdin = pipe.r, .stdout = PIPE});
+    Process child = co_await create_subprocess_shell(kStoppedCounter, {.stdin = pipe.r, .stdout = PIPE});
     pipe.close_read();
+    const int pid = child.pid();
+    co_await until([&] { return stopped(pid); });
     auto [transport, feeder] = co_await connect_write_pipe(
         loop, [] { return std::make_shared<PipeFeeder>(); }, pipe.take_write());
     EXPECT_FALSE(transport.is_reading());
@@ -875,6 +895,7 @@ TEST(Protocols, WritePipeFeedsAChildWithFlowControl) {
     transport.write(block);
     EXPECT_GT(transport.get_write_buffer_size(), 64u * 1024);
     EXPECT_EQ(feeder->calls, strings("made", "pause_writing"));
+    child.send_signal(SIGCONT);  // the child reads now
     PipeFeeder* f = feeder.get();  // a structured binding: [&] cannot take it under clang 14
     co_await until([&] { return f->calls.size() == 3; });
     EXPECT_EQ(feeder->calls.back(), "resume_writing");
@@ -967,6 +988,158 @@ TEST(Protocols, PipeTransportsRejectFilesAndProtocolsThatCannotRead) {
     transport.close();
   };
   aio::run(main_());
+}
+
+// --- subprocesses with protocols (subprocess_exec, subprocess_shell)
+
+// Records a child's life as asyncio's SubprocessProtocol sees it.
+struct ChildRecorder : SubprocessProtocol {
+  SubprocessTransport transport;
+  std::vector<std::string> calls;
+  std::string out, err;
+  std::vector<std::string> flow;
+  Future<void> lost = get_running_loop().create_future();
+  void connection_made(SubprocessTransport t) override {
+    transport = t;
+    calls.push_back("made");
+  }
+  void pipe_data_received(int fd, std::string_view data) override { (fd == 1 ? out : err) += data; }
+  void pipe_connection_lost(int fd, std::exception_ptr exc) override {
+    calls.push_back("pipe_lost(" + std::to_string(fd) + (exc ? ", error)" : ")"));
+  }
+  void process_exited() override { calls.push_back("exited(" + std::to_string(transport.get_returncode().value()) + ")"); }
+  void pause_writing() override { flow.push_back("pause_writing"); }
+  void resume_writing() override { flow.push_back("resume_writing"); }
+  void connection_lost(std::exception_ptr exc) override {
+    calls.push_back(exc ? "lost(error)" : "lost");
+    transport = SubprocessTransport();  // as asyncio protocols drop theirs
+    lost.set_result();
+  }
+};
+
+// Every pipe and the exit reach the protocol: what the child writes to stdout and
+// stderr, each pipe's close, the exit status, and connection_lost last, once the
+// child has exited and every pipe has closed.
+TEST(Protocols, SubprocessShellGivesThePipesAndTheExitToTheProtocol) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    auto [transport, child] =
+        co_await subprocess_shell(loop, [] { return std::make_shared<ChildRecorder>(); }, "cat; echo err >&2; exit 3");
+    EXPECT_EQ(child->calls, strings("made"));  // before subprocess_shell returned
+    EXPECT_GT(transport.get_pid(), 0);
+    EXPECT_EQ(transport.get_returncode(), std::nullopt);
+    EXPECT_FALSE(transport.is_closing());
+    Transport in = transport.get_pipe_transport(0);
+    CO_ASSERT_TRUE(static_cast<bool>(in));
+    EXPECT_TRUE(static_cast<bool>(transport.get_pipe_transport(1)));
+    EXPECT_TRUE(static_cast<bool>(transport.get_pipe_transport(2)));
+    EXPECT_THROW((void)transport.get_pipe_transport(3), ValueError);
+    in.write("hello\n");
+    in.write_eof();  // cat's EOF
+    co_await wait_for(child->lost, kBound);
+    EXPECT_EQ(child->out, "hello\n");
+    EXPECT_EQ(child->err, "err\n");
+    // The three pipes close in an order of the kernel's; the exit comes after stdin's
+    // close (the child waits for it), and connection_lost last.
+    std::vector<std::string> calls = child->calls;
+    CO_ASSERT_TRUE(calls.size() == 6u);
+    EXPECT_EQ(calls.front(), "made");
+    EXPECT_EQ(calls.back(), "lost");
+    std::vector<std::string> middle(calls.begin() + 1, calls.end() - 1);
+    std::sort(middle.begin(), middle.end());
+    EXPECT_EQ(middle, strings("exited(3)", "pipe_lost(0)", "pipe_lost(1)", "pipe_lost(2)"));
+    EXPECT_LT(std::find(calls.begin(), calls.end(), "pipe_lost(0)"), std::find(calls.begin(), calls.end(), "exited(3)"));
+    EXPECT_EQ(transport.get_returncode(), 3);
+    transport.send_signal(SIGTERM);  // reaped: nothing, as asyncio
+  };
+  aio::run(main_());
+}
+
+// The child's stdin has the write buffer's flow control, told to the
+// SubprocessProtocol; the child counts every byte.
+TEST(Protocols, SubprocessExecStdinFlowControlReachesTheProtocol) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    auto [transport, child] =
+        co_await subprocess_shell(loop, [] { return std::make_shared<ChildRecorder>(); }, kStoppedCounter);
+    const int pid = transport.get_pid();
+    co_await until([&] { return stopped(pid); });
+    Transport in = transport.get_pipe_transport(0);
+    const std::string block(1 << 20, 'w');  // far more than the pipe holds
+    in.write(block);
+    EXPECT_EQ(child->flow, strings("pause_writing"));
+    transport.send_signal(SIGCONT);  // the child reads now
+    ChildRecorder* c = child.get();  // a structured binding: [&] cannot take it under clang 14
+    co_await until([&] { return c->flow.size() == 2; });
+    EXPECT_EQ(child->flow.back(), "resume_writing");
+    in.write_eof();
+    co_await wait_for(child->lost, kBound);
+    EXPECT_EQ(std::stol(child->out), static_cast<long>(block.size()));
+    EXPECT_EQ(transport.get_returncode(), 0);
+  };
+  aio::run(main_());
+}
+
+// close() closes the pipes and kills a child that still runs; the options choose the
+// pipes, and what they point at is copied at the call; a missing program is
+// FileNotFoundError naming it.
+TEST(Protocols, SubprocessTransportCloseKillsAndTheOptionsChooseThePipes) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    std::vector<std::string> args = strings("30");
+    auto [transport, child] =
+        co_await subprocess_exec(loop, [] { return std::make_shared<ChildRecorder>(); }, "sleep", std::move(args));
+    transport.close();
+    EXPECT_TRUE(transport.is_closing());
+    co_await wait_for(child->lost, kBound);
+    EXPECT_EQ(transport.get_returncode(), -SIGKILL);
+    EXPECT_EQ(child->calls.back(), "lost");
+
+    auto [t2, only_out] = co_await subprocess_shell(
+        loop, [] { return std::make_shared<ChildRecorder>(); }, "echo out; echo err >&2",
+        {.stdout = PIPE, .stderr = STDOUT});
+    EXPECT_FALSE(static_cast<bool>(t2.get_pipe_transport(0)));  // inherited
+    EXPECT_FALSE(static_cast<bool>(t2.get_pipe_transport(2)));  // merged into stdout
+    co_await wait_for(only_out->lost, kBound);
+    EXPECT_EQ(only_out->out, "out\nerr\n");
+    EXPECT_EQ(only_out->calls.size(), 4u);  // made, pipe_lost(1) and exited(0) in either order, lost
+
+    // The working directory is copied at the call, as create_subprocess_exec's.
+    auto starting = [&loop] {
+      const std::string dir = "/tmp";
+      return subprocess_shell(loop, [] { return std::make_shared<ChildRecorder>(); }, "pwd",
+                              {.stdout = PIPE, .cwd = dir});
+    }();
+    auto [t3, where] = co_await std::move(starting);
+    co_await wait_for(where->lost, kBound);
+    EXPECT_EQ(where->out, "/tmp\n");
+
+    try {
+      (void)co_await subprocess_exec(loop, [] { return std::make_shared<ChildRecorder>(); }, "aio-no-such-program");
+      ADD_FAILURE() << "no FileNotFoundError";
+    } catch (const FileNotFoundError& e) {
+      EXPECT_NE(std::string(e.what()).find("aio-no-such-program"), std::string::npos) << e.what();
+    }
+  };
+  aio::run(main_());
+}
+
+// The loop closing with the child still running frees the protocol and the
+// transport, though each holds the other. (LeakSanitizer checks the rest.)
+TEST(Protocols, TheLoopClosingWithARunningChildFreesItsProtocol) {
+  std::weak_ptr<ChildRecorder> seen;
+  int pid = -1;
+  auto main_ = [&]() -> Coro<> {
+    auto [transport, child] = co_await subprocess_exec(
+        get_running_loop(), [] { return std::make_shared<ChildRecorder>(); }, "sleep", "5");
+    seen = child;
+    pid = transport.get_pid();
+    co_await sleep(0.01);
+  };
+  aio::run(main_());
+  EXPECT_TRUE(seen.expired());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGKILL);  // ours; a thread of the closed loop reaps it
 }
 
 }  // namespace

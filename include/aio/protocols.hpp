@@ -34,6 +34,7 @@
 #include "aio/socket.hpp"
 #include "aio/ssl.hpp"
 #include "aio/streams.hpp"
+#include "aio/subprocess.hpp"
 
 namespace aio {
 
@@ -146,6 +147,70 @@ class Transport {
 
 inline void BaseProtocol::connection_made(Transport transport) { (void)transport; }
 
+class SubprocessTransport;
+
+/// A protocol for a child process and its pipes (asyncio.SubprocessProtocol). A
+/// class of its own, not a BaseProtocol as in asyncio: its connection_made takes a
+/// SubprocessTransport, and one override would hide the other.
+class SubprocessProtocol {
+ public:
+  virtual ~SubprocessProtocol() = default;
+  /// The child is running and its pipes are connected.
+  virtual void connection_made(SubprocessTransport transport);
+  /// Once the child has exited and every pipe has closed; null (asyncio passes None).
+  virtual void connection_lost(std::exception_ptr exc) { (void)exc; }
+  /// The child's stdin's flow control: its write buffer passed the high-water mark,
+  /// and fell back to the low one.
+  virtual void pause_writing() {}
+  virtual void resume_writing() {}
+  /// The child wrote `data` to its stdout (fd 1) or its stderr (fd 2); valid during the call.
+  virtual void pipe_data_received(int fd, std::string_view data) {
+    (void)fd;
+    (void)data;
+  }
+  /// The pipe to the child's fd 0, 1 or 2 closed: null at its EOF or close, else the error.
+  virtual void pipe_connection_lost(int fd, std::exception_ptr exc) {
+    (void)fd;
+    (void)exc;
+  }
+  /// The child exited; get_returncode() has its status.
+  virtual void process_exited() {}
+};
+
+namespace detail {
+struct SubprocessLink;
+}
+
+/// The loop's side of a child process (asyncio.SubprocessTransport): a copyable handle.
+class SubprocessTransport {
+ public:
+  SubprocessTransport() = default;
+  explicit SubprocessTransport(std::shared_ptr<detail::SubprocessLink> s) noexcept : s_(std::move(s)) {}
+
+  int get_pid() const noexcept;
+  /// None while the child runs (until process_exited); its exit status, or -N when
+  /// signal N killed it.
+  std::optional<int> get_returncode() const noexcept;
+  /// The transport of the pipe to the child's fd 0 (a write pipe), 1 or 2 (read
+  /// pipes); an empty Transport when that stream is not a PIPE. ValueError for
+  /// another fd.
+  Transport get_pipe_transport(int fd) const;
+  /// As Process's: nothing once the child has been reaped.
+  void send_signal(int sig);
+  void terminate();
+  void kill();
+  /// Closes the pipes and kills the child if it still runs (asyncio's close).
+  void close();
+  bool is_closing() const noexcept;
+
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+ private:
+  std::shared_ptr<detail::SubprocessLink> s_;
+};
+
+inline void SubprocessProtocol::connection_made(SubprocessTransport transport) { (void)transport; }
+
 namespace detail {
 using ProtocolFactory = std::function<std::shared_ptr<BaseProtocol>()>;
 /// The untyped cores of the functions below (protocols.cpp).
@@ -157,35 +222,46 @@ Coro<Transport> adopt_protocol(EventLoop& loop, ProtocolFactory factory, Socket 
 Coro<Transport> adopt_accepted_protocol(EventLoop& loop, ProtocolFactory factory, Socket sock, ServerOptions options);
 Coro<Transport> connect_read_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd);
 Coro<Transport> connect_write_pipe_protocol(EventLoop& loop, ProtocolFactory factory, int fd);
+/// subprocess_exec's and subprocess_shell's core (subprocess.cpp). Not a coroutine:
+/// what the options refer to is copied at the call.
+using SubprocessProtocolFactory = std::function<std::shared_ptr<SubprocessProtocol>()>;
+Coro<SubprocessTransport> spawn_subprocess_protocol(EventLoop& loop, SubprocessProtocolFactory factory,
+                                                    std::vector<std::string> argv, SubprocessOptions options);
+/// Tells the loop's exception handler that a protocol's callback failed.
+void report(EventLoop& loop, const char* message, std::exception_ptr exc) noexcept;
+inline constexpr SubprocessOptions kAllPipes{.stdin = PIPE, .stdout = PIPE, .stderr = PIPE};
 
-/// Calls `factory` and keeps what it made, typed, for the caller's pair.
-template <class Factory>
+/// Calls `factory` and keeps what it made, typed, for the caller's pair; the cores
+/// get it as a `Base` (BaseProtocol, or SubprocessProtocol).
+template <class Factory, class Base>
 struct KeptFactory {
   using Ptr = decltype(std::declval<Factory&>()());
   Factory factory;
   Ptr made{};
-  ProtocolFactory untyped() {
+  std::function<std::shared_ptr<Base>()> untyped() {
     return [this] {
       made = factory();
-      return std::shared_ptr<BaseProtocol>(made);
+      return std::shared_ptr<Base>(made);
     };
   }
 };
 
-/// Awaits the connection and pairs its transport with the protocol made for it.
-template <class Factory>
-Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> typed_pair(std::unique_ptr<KeptFactory<Factory>> kept,
-                                                                          Coro<Transport> connecting) {
-  Transport transport = co_await std::move(connecting);
-  co_return std::pair<Transport, typename KeptFactory<Factory>::Ptr>(std::move(transport), std::move(kept->made));
+/// Awaits the connection and pairs its transport (a Transport or a
+/// SubprocessTransport) with the protocol made for it.
+template <class T, class Factory, class Base>
+Coro<std::pair<T, typename KeptFactory<Factory, Base>::Ptr>> typed_pair(
+    std::unique_ptr<KeptFactory<Factory, Base>> kept, Coro<T> connecting) {
+  T transport = co_await std::move(connecting);
+  co_return std::pair<T, typename KeptFactory<Factory, Base>::Ptr>(std::move(transport), std::move(kept->made));
 }
 
 /// What the public forms share: `connect(untyped factory)` starts one of the cores
 /// above at once (so the options are read now), and the result comes back typed.
-template <class Factory, class Connect>
-auto with_protocol(Factory factory, Connect connect) -> Coro<std::pair<Transport, typename KeptFactory<Factory>::Ptr>> {
-  auto kept = std::make_unique<KeptFactory<Factory>>(KeptFactory<Factory>{std::move(factory)});
-  Coro<Transport> connecting = connect(kept->untyped());
+template <class Base = BaseProtocol, class Factory, class Connect>
+auto with_protocol(Factory factory, Connect connect) {
+  using Kept = KeptFactory<Factory, Base>;
+  auto kept = std::make_unique<Kept>(Kept{std::move(factory)});
+  auto connecting = connect(kept->untyped());
   return typed_pair(std::move(kept), std::move(connecting));
 }
 }  // namespace detail
@@ -262,6 +338,45 @@ template <class Factory>
 auto connect_write_pipe(EventLoop& loop, Factory factory, int fd) -> Coro<std::pair<Transport, decltype(factory())>> {
   return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {
     return detail::connect_write_pipe_protocol(loop, std::move(made), fd);
+  });
+}
+
+/// Starts `program` with `args` and a SubprocessProtocol from `factory()`
+/// (loop.subprocess_exec): returns the SubprocessTransport and that protocol once
+/// connection_made() has run. By default the child's stdin, stdout and stderr are
+/// all pipes, as asyncio's; options given are taken as they are (a stream not set
+/// is inherited, as with create_subprocess_exec). Errors as create_subprocess_exec's.
+template <class Factory>
+auto subprocess_exec(EventLoop& loop, Factory factory, std::string program, std::vector<std::string> args = {},
+                     SubprocessOptions options = detail::kAllPipes)
+    -> Coro<std::pair<SubprocessTransport, decltype(factory())>> {
+  args.insert(args.begin(), std::move(program));
+  return detail::with_protocol<SubprocessProtocol>(std::move(factory), [&](detail::SubprocessProtocolFactory made) {
+    return detail::spawn_subprocess_protocol(loop, std::move(made), std::move(args), options);
+  });
+}
+
+/// The same with the arguments one by one, options last if any:
+/// subprocess_exec(loop, factory, "ls", "-l").
+template <class Factory, class... A>
+  requires(sizeof...(A) > 0 && (detail::exec_arg_v<A> && ...))
+auto subprocess_exec(EventLoop& loop, Factory factory, std::string program, A&&... args)
+    -> Coro<std::pair<SubprocessTransport, decltype(factory())>> {
+  std::vector<std::string> argv{std::move(program)};
+  SubprocessOptions options = detail::kAllPipes;
+  (detail::exec_arg(argv, options, std::forward<A>(args)), ...);
+  return detail::with_protocol<SubprocessProtocol>(std::move(factory), [&](detail::SubprocessProtocolFactory made) {
+    return detail::spawn_subprocess_protocol(loop, std::move(made), std::move(argv), options);
+  });
+}
+
+/// Runs `cmd` with /bin/sh -c, as subprocess_exec (loop.subprocess_shell).
+template <class Factory>
+auto subprocess_shell(EventLoop& loop, Factory factory, std::string cmd, SubprocessOptions options = detail::kAllPipes)
+    -> Coro<std::pair<SubprocessTransport, decltype(factory())>> {
+  std::vector<std::string> argv{"/bin/sh", "-c", std::move(cmd)};
+  return detail::with_protocol<SubprocessProtocol>(std::move(factory), [&](detail::SubprocessProtocolFactory made) {
+    return detail::spawn_subprocess_protocol(loop, std::move(made), std::move(argv), options);
   });
 }
 

@@ -56,6 +56,7 @@ static_assert(std::is_trivially_destructible_v<SubprocessOptions>);
 
 namespace detail {
 struct ChildProcess;
+struct ProcessAccess;
 }
 
 /// A child process (asyncio.subprocess.Process): a handle, copyable, to the process
@@ -96,6 +97,7 @@ class Process {
   std::optional<StreamReader> stderr;
 
  private:
+  friend struct detail::ProcessAccess;  // the protocol API watches the child (subprocess.cpp)
   std::shared_ptr<detail::ChildProcess> c_;
 };
 
