@@ -278,7 +278,13 @@ void StreamState::link_reader_gone() noexcept {
   do {
     n = ::poll(&p, 1, 0);
   } while (n < 0 && errno == EINTR);
-  if (n <= 0 || (p.revents & (POLLIN | POLLERR | POLLHUP)) == 0) {
+  // A pipe or a socket turns readable when its reader goes (asyncio watches only
+  // those); a terminal turns readable when someone types, so there only an error or
+  // a hang-up counts.
+  struct stat st {};
+  const bool terminal = ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
+  const short gone = terminal ? (POLLERR | POLLHUP) : (POLLIN | POLLERR | POLLHUP);
+  if (n <= 0 || (p.revents & gone) == 0) {
     loop_->clear_io_ready(fd, false);
     link_wait();
     return;
@@ -332,6 +338,25 @@ void StreamState::link_drained() noexcept {
   }
 }
 
+// The queued connection_lost. When the loop closes before it runs, it lets the
+// protocol go all the same: the protocol usually holds the transport, and the cycle
+// would outlive the loop.
+struct LostCall {
+  LostCall(std::shared_ptr<StreamState> k, std::exception_ptr e) : keep(std::move(k)), exc(std::move(e)) {}
+  LostCall(const LostCall&) = delete;
+  LostCall& operator=(const LostCall&) = delete;
+  ~LostCall() {
+    if (ran) return;
+    ProtocolLink& link = *keep->link_;
+    link.plain = nullptr;
+    link.buffered = nullptr;
+    std::shared_ptr<BaseProtocol> dropped = std::move(link.protocol);
+  }
+  std::shared_ptr<StreamState> keep;
+  std::exception_ptr exc;
+  bool ran = false;
+};
+
 // The connection closed (finish_close): connection_lost goes on the ready list with
 // the last reference; when the loop is closing, that reference is given back.
 std::shared_ptr<StreamState> StreamState::link_closed() noexcept {
@@ -344,12 +369,14 @@ std::shared_ptr<StreamState> StreamState::link_closed() noexcept {
   if (!keep) return nullptr;  // never started
   if (loop_is_alive(loop_) && !loop_->is_closed()) {
     try {
-      loop_->call_soon([keep, exc = l.exc]() mutable {
-        ProtocolLink& link = *keep->link_;
+      auto call = std::make_shared<LostCall>(keep, l.exc);
+      loop_->call_soon([call] {
+        call->ran = true;
+        ProtocolLink& link = *call->keep->link_;
         std::shared_ptr<BaseProtocol> protocol = std::move(link.protocol);  // the cycle through the protocol ends
         link.plain = nullptr;
         link.buffered = nullptr;
-        if (protocol) protocol->connection_lost(std::move(exc));
+        if (protocol) protocol->connection_lost(std::move(call->exc));
       });
       return nullptr;
     } catch (...) {
@@ -388,13 +415,21 @@ Coro<Transport> start_protocol(Coro<std::shared_ptr<StreamState>> connecting, Pr
 
 // A descriptor a pipe transport takes: a pipe, a socket or a character device (a
 // terminal), as asyncio's; made non-blocking. Until it is checked it stays the caller's.
-Socket pipe_socket(int fd) {
+Socket pipe_socket(EventLoop& loop, int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_os_error(errno, "fstat on fd " + std::to_string(fd));
   if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) {
     throw ValueError("Pipe transport is only for pipes, sockets and character devices (fd " + std::to_string(fd) + ")");
   }
-  return Socket::from_fd(fd);
+  loop.attach_io(fd);  // first: a descriptor epoll cannot watch (/dev/null: EPERM) stays the caller's
+  try {
+    Socket sock = Socket::from_fd(fd);
+    sock.set_loop(&loop);
+    return sock;
+  } catch (...) {
+    loop.detach_io(fd);
+    throw;
+  }
 }
 
 Coro<Transport> start_pipe(EventLoop& loop, ProtocolFactory factory, int fd, bool read_only) {
@@ -403,7 +438,7 @@ Coro<Transport> start_pipe(EventLoop& loop, ProtocolFactory factory, int fd, boo
                                  : "connect_write_pipe() must run on the loop it is given");
   }
   std::shared_ptr<BaseProtocol> protocol = factory();  // before the descriptor is taken, as asyncio
-  auto s = std::make_shared<StreamState>(pipe_socket(fd), DEFAULT_LIMIT, loop);
+  auto s = std::make_shared<StreamState>(pipe_socket(loop, fd), DEFAULT_LIMIT, loop);
   try {
     s->link_start(std::move(protocol), read_only, !read_only);
   } catch (...) {  // not a protocol for this transport: the descriptor closes

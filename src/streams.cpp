@@ -695,6 +695,27 @@ Coro<Server> start_unix_server_coro(std::shared_ptr<Server::State> s, std::strin
   co_return Server(std::move(s));
 }
 
+// asyncio's sock=: a bound stream socket of the caller's (TCP or Unix), made to
+// listen here with the options' backlog.
+Coro<Server> start_sock_server_coro(std::shared_ptr<Server::State> s, Socket sock, ServerOptions options,
+                                    const EventLoop* loop = nullptr) {
+  s->loop = server_loop(loop, "create_server");
+  sock.listen(options.backlog);
+  s->listeners.push_back(std::move(sock));
+  if (options.start_serving) s->start();
+  co_return Server(std::move(s));
+}
+
+// What a server takes as its listening socket, checked at the call as asyncio checks it.
+Socket server_socket(Socket sock) {
+  if (!sock) throw ValueError("the server's socket is closed");
+  if (sock.type() != SOCK_STREAM) {
+    throw ValueError("A Stream Socket was expected, got fd " + std::to_string(sock.fileno()) + " of type " +
+                     std::to_string(sock.type()));
+  }
+  return sock;
+}
+
 // The public functions are not coroutines: they take what the options refer to (the
 // context, the host name) while the caller's objects are alive, and hand owned copies
 // to the coroutine. (The options hold no owning members for that reason: g++ 12
@@ -747,6 +768,16 @@ Coro<Server> start_server(Server::Handler handler, std::string host, int port, S
 
 Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options) {
   return start_unix_server_coro(new_server(std::move(handler), nullptr, options), std::move(path), options);
+}
+
+Coro<Server> start_server(Server::Handler handler, Socket sock, ServerOptions options) {
+  Socket listening = server_socket(std::move(sock));
+  return start_sock_server_coro(new_server(std::move(handler), nullptr, options), std::move(listening), options);
+}
+
+Coro<Server> create_server(EventLoop& loop, detail::ProtocolFactory factory, Socket sock, ServerOptions options) {
+  Socket listening = server_socket(std::move(sock));
+  return start_sock_server_coro(new_server(nullptr, std::move(factory), options), std::move(listening), options, &loop);
 }
 
 Coro<Server> create_server(EventLoop& loop, detail::ProtocolFactory factory, std::string host, int port,

@@ -265,7 +265,7 @@ struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
   std::optional<int> returncode;          // set when process_exited is called
   bool closed = false;
   bool finished = false;                  // connection_lost is on its way
-  std::unique_ptr<RealWork> busy;         // while the child runs: a virtual clock waits for it
+  bool lost = false;                      // connection_lost has run: the child is gone for good
 
   void pipe_lost(int fd, std::exception_ptr exc) noexcept {
     open[fd] = false;
@@ -281,7 +281,6 @@ struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
 
   void exited(int code) noexcept {
     returncode = code;
-    busy.reset();
     if (protocol) {
       try {
         protocol->process_exited();
@@ -296,8 +295,21 @@ struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
   void try_finish() noexcept {
     if (!returncode || finished || open[0] || open[1] || open[2]) return;
     finished = true;
+    // The guard lets the protocol go even when the loop closes with the call queued.
+    struct LostCall {
+      explicit LostCall(std::shared_ptr<SubprocessLink> l) : link(std::move(l)) {}
+      LostCall(const LostCall&) = delete;
+      LostCall& operator=(const LostCall&) = delete;
+      std::shared_ptr<SubprocessLink> link;
+      ~LostCall() {
+        if (link) link->abandon();
+      }
+    };
     try {
-      loop->call_soon([self = shared_from_this()] {
+      auto call = std::make_shared<LostCall>(shared_from_this());
+      loop->call_soon([call] {
+        std::shared_ptr<SubprocessLink> self = std::move(call->link);
+        self->lost = true;
         std::shared_ptr<SubprocessProtocol> p = std::move(self->protocol);  // the cycle through the protocol ends
         if (p) p->connection_lost(nullptr);
       });
@@ -306,10 +318,15 @@ struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
     }
   }
 
-  // The loop closed with the child still running: no more calls will come.
-  void abandon() noexcept {
-    busy.reset();
-    protocol.reset();
+  // The loop closed first (with the child running, a pipe open, or connection_lost
+  // queued): no more calls will come, and the protocol, which usually holds the
+  // transport, is let go.
+  void abandon() noexcept { protocol.reset(); }
+
+  // asyncio's _check_proc: after connection_lost the process is gone for the transport.
+  Process& checked() {
+    if (lost) throw ProcessLookupError(ESRCH, "[Errno 3] No such process");
+    return proc;
   }
 
   void close() {
@@ -334,7 +351,13 @@ namespace {
 // (asyncio's ReadSubprocessPipeProto and WriteSubprocessPipeProto).
 struct SubprocessPipe final : Protocol {
   SubprocessPipe(std::shared_ptr<SubprocessLink> l, int f) : link(std::move(l)), fd(f) {}
-  std::shared_ptr<SubprocessLink> link;
+  SubprocessPipe(const SubprocessPipe&) = delete;
+  SubprocessPipe& operator=(const SubprocessPipe&) = delete;
+  // Dropped without connection_lost: the loop closed with the pipe open.
+  ~SubprocessPipe() override {
+    if (link) link->abandon();
+  }
+  std::shared_ptr<SubprocessLink> link;  // until connection_lost
   int fd;
   void data_received(std::string_view data) override {
     if (link->protocol) link->protocol->pipe_data_received(fd, data);
@@ -390,7 +413,6 @@ Coro<SubprocessTransport> start_subprocess(EventLoop* loop, SubprocessProtocolFa
   for (Fd& fd : ends.theirs) fd.reset();  // the child has them
 
   auto link = std::make_shared<SubprocessLink>(*loop, proc, std::move(protocol));
-  link->busy = std::make_unique<RealWork>(*loop);
   ChildProcess& child = ProcessAccess::child(proc);
   if (child.returncode) {  // cannot be reaped before the loop runs again, but as wait() does
     link->exited(*child.returncode);
@@ -415,7 +437,8 @@ Coro<SubprocessTransport> start_subprocess(EventLoop* loop, SubprocessProtocolFa
       link->open[fd] = true;
     }
   } catch (...) {
-    link->close();  // the child goes too
+    link->protocol.reset();  // no calls for a protocol that never had connection_made
+    link->close();           // the child goes too
     throw;
   }
   try {
@@ -457,9 +480,9 @@ Transport SubprocessTransport::get_pipe_transport(int fd) const {
   return s_->pipes[fd];
 }
 
-void SubprocessTransport::send_signal(int sig) { s_->proc.send_signal(sig); }
-void SubprocessTransport::terminate() { s_->proc.terminate(); }
-void SubprocessTransport::kill() { s_->proc.kill(); }
+void SubprocessTransport::send_signal(int sig) { s_->checked().send_signal(sig); }
+void SubprocessTransport::terminate() { s_->checked().terminate(); }
+void SubprocessTransport::kill() { s_->checked().kill(); }
 void SubprocessTransport::close() { s_->close(); }
 bool SubprocessTransport::is_closing() const noexcept { return s_->closed; }
 

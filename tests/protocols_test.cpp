@@ -660,6 +660,27 @@ TEST(Protocols, SocketsOfOurOwnWithConnectAcceptedSocketAndCreateConnection) {
   aio::run(main_());
 }
 
+// create_server(sock=): the protocol server on a bound socket of ours.
+TEST(Protocols, CreateServerOnABoundSocketOfOurOwn) {
+  auto main_ = []() -> Coro<> {
+    Socket sock(AF_INET, SOCK_STREAM);
+    sock.bind(SockAddr("127.0.0.1", 0));
+    const int port = sock.getsockname().port();
+    std::shared_ptr<Recorder> server_side;
+    Server server = co_await create_server(get_running_loop(), keeping_last(server_side, true), std::move(sock));
+    EXPECT_EQ(server.port(), port);
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    writer.write("given");
+    writer.write_eof();
+    EXPECT_EQ(co_await wait_for(reader.read(), kBound), "given");  // echoed, then closed at our EOF
+    co_await wait_for(server_side->lost, kBound);
+    EXPECT_EQ(server_side->calls, kEchoed);
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
 TEST(Protocols, ConnectionRefusedNamesTheAddress) {
   auto main_ = []() -> Coro<> {
     Socket s(AF_INET, SOCK_STREAM);
@@ -683,6 +704,11 @@ TEST(Protocols, ConnectionRefusedNamesTheAddress) {
 // the server's side waits with its reading paused (its edge registered with the
 // loop), the client's has its read step queued when the loop stops. (LeakSanitizer
 // checks the rest.)
+Coro<void> echo_and_close(StreamReader reader, StreamWriter writer) {
+  writer.write(co_await reader.read(100));
+  writer.close();
+}
+
 TEST(Protocols, TheLoopClosingWithOpenTransportsFreesThem) {
   std::weak_ptr<Recorder> server_seen, client_seen;
   {
@@ -710,6 +736,33 @@ TEST(Protocols, TheLoopClosingWithOpenTransportsFreesThem) {
   }
   EXPECT_TRUE(server_seen.expired());
   EXPECT_TRUE(client_seen.expired());
+
+  // A connection aborted in the loop's last iteration: its connection_lost is still
+  // queued when the loop closes, and the protocol (which holds its transport) goes
+  // all the same.
+  std::weak_ptr<Recorder> aborted_seen;
+  {
+    EventLoop loop;
+    Transport transport;
+    auto main_ = [](Transport& t, std::weak_ptr<Recorder>& out) -> Coro<> {
+      Server server = co_await start_server(echo_and_close, "127.0.0.1", 0);
+      auto [made, client] = co_await create_connection(
+          get_running_loop(), [] { return std::make_shared<Recorder>(); }, "127.0.0.1", server.port());
+      t = made;
+      out = client;
+      server.close();
+    };
+    loop.run_until_complete(main_(transport, aborted_seen));
+    loop.call_soon([&] {
+      transport.abort();  // connection_lost goes on the ready list, for the next iteration
+      transport = Transport();
+      loop.stop();
+    });
+    loop.run_forever();
+    EXPECT_FALSE(aborted_seen.expired());  // connection_lost has not run
+    loop.close();
+  }
+  EXPECT_TRUE(aborted_seen.expired());
 }
 
 // What a protocol may do from inside data_received: close, abort, pause (and be
@@ -800,6 +853,12 @@ struct Pipe {
 
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 
+int open_fds() {
+  int n = 0;
+  for (int fd = 0; fd < 1024; ++fd) n += is_open(fd) ? 1 : 0;
+  return n;
+}
+
 // Whether process `pid` is stopped (state T in /proc/PID/stat).
 bool stopped(int pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
@@ -881,6 +940,7 @@ TEST(Protocols, WritePipeFeedsAChildWithFlowControl) {
   auto main_ = []() -> Coro<> {
     EventLoop& loop = get_running_loop();
     Pipe pipe;
+    ::fcntl(pipe.w, F_SETPIPE_SZ, 65536);  // as most kernels make it (64 KiB pages make it 1 MiB)
     Process child = co_await create_subprocess_shell(kStoppedCounter, {.stdin = pipe.r, .stdout = PIPE});
     pipe.close_read();
     const int pid = child.pid();
@@ -933,6 +993,7 @@ TEST(Protocols, WritePipeClosesWhenTheReaderGoes) {
     EXPECT_EQ(t1.fileno(), -1);
 
     Pipe full;
+    ::fcntl(full.w, F_SETPIPE_SZ, 65536);
     auto [t2, stuck] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, full.take_write());
     t2.write(std::string(1 << 20, 'q'));  // nobody reads: most of it waits in the buffer
     EXPECT_GT(t2.get_write_buffer_size(), 0u);
@@ -981,11 +1042,22 @@ TEST(Protocols, PipeTransportsRejectFilesAndProtocolsThatCannotRead) {
     }
     EXPECT_TRUE(raised);
     EXPECT_FALSE(is_open(r));
-    // A write pipe takes any BaseProtocol.
-    auto [transport, bare] = co_await connect_write_pipe(loop, [] { return std::make_shared<Bare>(); }, pipe.take_write());
+    // A write pipe takes any BaseProtocol; its reader is gone, so the first write
+    // ends it with BrokenPipeError.
+    auto [transport, feeder] =
+        co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, pipe.take_write());
     transport.write("taken");
-    EXPECT_EQ(transport.get_write_buffer_size(), 0u);  // the reader end is closed: lost, quietly
-    transport.close();
+    EXPECT_TRUE(transport.is_closing());
+    co_await wait_for(feeder->lost, kBound);
+    EXPECT_EQ(feeder->calls, strings("made", "lost(error)"));
+    bool broken = false;
+    try {
+      std::rethrow_exception(feeder->lost_exc);
+    } catch (const BrokenPipeError&) {
+      broken = true;
+    } catch (...) {
+    }
+    EXPECT_TRUE(broken) << what_of(feeder->lost_exc);
   };
   aio::run(main_());
 }
@@ -1050,7 +1122,7 @@ TEST(Protocols, SubprocessShellGivesThePipesAndTheExitToTheProtocol) {
     EXPECT_EQ(middle, strings("exited(3)", "pipe_lost(0)", "pipe_lost(1)", "pipe_lost(2)"));
     EXPECT_LT(std::find(calls.begin(), calls.end(), "pipe_lost(0)"), std::find(calls.begin(), calls.end(), "exited(3)"));
     EXPECT_EQ(transport.get_returncode(), 3);
-    transport.send_signal(SIGTERM);  // reaped: nothing, as asyncio
+    EXPECT_THROW(transport.send_signal(SIGTERM), ProcessLookupError);  // after connection_lost, as asyncio
   };
   aio::run(main_());
 }
@@ -1065,6 +1137,7 @@ TEST(Protocols, SubprocessExecStdinFlowControlReachesTheProtocol) {
     const int pid = transport.get_pid();
     co_await until([&] { return stopped(pid); });
     Transport in = transport.get_pipe_transport(0);
+    ::fcntl(in.fileno(), F_SETPIPE_SZ, 65536);
     const std::string block(1 << 20, 'w');  // far more than the pipe holds
     in.write(block);
     EXPECT_EQ(child->flow, strings("pause_writing"));
@@ -1114,32 +1187,54 @@ TEST(Protocols, SubprocessTransportCloseKillsAndTheOptionsChooseThePipes) {
     co_await wait_for(where->lost, kBound);
     EXPECT_EQ(where->out, "/tmp\n");
 
+    std::weak_ptr<ChildRecorder> unborn;
+    const int fds_before = open_fds();
     try {
-      (void)co_await subprocess_exec(loop, [] { return std::make_shared<ChildRecorder>(); }, "aio-no-such-program");
+      (void)co_await subprocess_exec(
+          loop, [&unborn] { auto p = std::make_shared<ChildRecorder>(); unborn = p; return p; }, "aio-no-such-program");
       ADD_FAILURE() << "no FileNotFoundError";
     } catch (const FileNotFoundError& e) {
       EXPECT_NE(std::string(e.what()).find("aio-no-such-program"), std::string::npos) << e.what();
     }
+    EXPECT_TRUE(unborn.expired());
+    EXPECT_EQ(open_fds(), fds_before);  // its pipes closed
   };
   aio::run(main_());
 }
 
-// The loop closing with the child still running frees the protocol and the
-// transport, though each holds the other. (LeakSanitizer checks the rest.)
-TEST(Protocols, TheLoopClosingWithARunningChildFreesItsProtocol) {
-  std::weak_ptr<ChildRecorder> seen;
-  int pid = -1;
+// The loop closing first frees the protocol and the transport, though each holds
+// the other: with the child still running; with the child gone but a grandchild
+// holding its stdout open; and with connection_lost queued after close().
+// (LeakSanitizer checks the rest.)
+TEST(Protocols, TheLoopClosingFirstFreesTheSubprocessProtocol) {
+  std::weak_ptr<ChildRecorder> running, orphaned, closing;
+  int pid = -1, grandchild = -1;
   auto main_ = [&]() -> Coro<> {
-    auto [transport, child] = co_await subprocess_exec(
-        get_running_loop(), [] { return std::make_shared<ChildRecorder>(); }, "sleep", "5");
-    seen = child;
+    EventLoop& loop = get_running_loop();
+    auto [transport, child] =
+        co_await subprocess_exec(loop, [] { return std::make_shared<ChildRecorder>(); }, "sleep", "30");
+    running = child;
     pid = transport.get_pid();
-    co_await sleep(0.01);
+
+    auto [t2, exited] = co_await subprocess_shell(
+        loop, [] { return std::make_shared<ChildRecorder>(); }, "sleep 30 & echo $! >&2; exit 0", {.stdout = PIPE, .stderr = PIPE});
+    orphaned = exited;
+    ChildRecorder* e = exited.get();  // a structured binding: [&] cannot take it under clang 14
+    co_await until([&] { return !e->calls.empty() && e->calls.back() == "exited(0)" && !e->err.empty(); });
+    grandchild = std::stoi(e->err);
+
+    auto [t3, closed] = co_await subprocess_exec(loop, [] { return std::make_shared<ChildRecorder>(); }, "cat");
+    closing = closed;
+    t3.close();  // its pipes' connection_lost calls are queued when the loop closes
   };
   aio::run(main_());
-  EXPECT_TRUE(seen.expired());
+  EXPECT_TRUE(running.expired());
+  EXPECT_TRUE(orphaned.expired());
+  EXPECT_TRUE(closing.expired());
   ASSERT_GT(pid, 0);
   ::kill(pid, SIGKILL);  // ours; a thread of the closed loop reaps it
+  ASSERT_GT(grandchild, 0);
+  ::kill(grandchild, SIGKILL);  // ours too, reparented: init reaps it
 }
 
 }  // namespace

@@ -688,6 +688,48 @@ TEST(Streams, UnixSocketsWithAPythonPeer) {
   aio::run(main_());
 }
 
+// asyncio's start_server(sock=): a bound socket of ours, TCP or Unix, made to listen
+// by the server; anything but a stream socket is a ValueError.
+TEST(Streams, StartServerOnBoundSocketsOfOurOwn) {
+  auto main_ = []() -> Coro<> {
+    Socket tcp(AF_INET, SOCK_STREAM);
+    tcp.bind(SockAddr("127.0.0.1", 0));
+    const int port = tcp.getsockname().port();
+    Server server = co_await start_server(echo_lines, std::move(tcp), {.backlog = 5});
+    EXPECT_EQ(server.port(), port);
+    EXPECT_TRUE(server.is_serving());
+    auto [reader, writer] = co_await open_connection("127.0.0.1", port);
+    writer.write("over our socket\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "over our socket\n");
+    writer.close();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+
+    char dir[] = "/tmp/aio_unix_XXXXXX";
+    CO_ASSERT_TRUE(::mkdtemp(dir) != nullptr);
+    const std::string path = std::string(dir) + "/s.sock";
+    Socket unix_sock(AF_UNIX, SOCK_STREAM);
+    unix_sock.bind(SockAddr::unix_path(path));
+    Server unix_server = co_await start_server(echo_lines, std::move(unix_sock));
+    auto [r2, w2] = co_await open_unix_connection(path);
+    w2.write("over a Unix socket of ours\n");
+    EXPECT_EQ(co_await wait_for(r2.readline(), kBound), "over a Unix socket of ours\n");
+    w2.close();
+    unix_server.close();
+    co_await wait_for(unix_server.wait_closed(), kBound);
+    ::unlink(path.c_str());  // the caller's socket file, as asyncio leaves it for sock=
+    ::rmdir(dir);
+
+    try {
+      (void)start_server(echo_lines, Socket(AF_INET, SOCK_DGRAM));
+      ADD_FAILURE() << "no ValueError";
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("A Stream Socket was expected"), std::string::npos) << e.what();
+    }
+  };
+  aio::run(main_());
+}
+
 TEST(Streams, OpenConnectionToANameTriesItsAddresses) {
   auto main_ = []() -> Coro<> {
     // Listening on IPv4 only: "localhost" may resolve to ::1 first, which is refused.

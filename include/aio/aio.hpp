@@ -18,7 +18,7 @@
 #include "aio/shield.hpp"       // shield
 #include "aio/socket.hpp"       // Socket, SockAddr (loop.sock_* in events.hpp)
 #include "aio/streams.hpp"      // open_connection, start_server, StreamReader, StreamWriter
-#include "aio/protocols.hpp"    // create_connection, create_server, Protocol, BufferedProtocol, Transport
+#include "aio/protocols.hpp"    // create_connection, create_server, connect_read_pipe, subprocess_exec, Protocol, Transport
 #include "aio/subprocess.hpp"   // create_subprocess_exec, create_subprocess_shell, Process
 #include "aio/ssl.hpp"          // SSLContext, create_default_context (TLS for streams)
 #include "aio/taskgroups.hpp"   // TaskGroup

@@ -388,5 +388,8 @@ Coro<Server> create_server(EventLoop& loop, detail::ProtocolFactory factory, std
 /// The same on a Unix socket (loop.create_unix_server).
 Coro<Server> create_unix_server(EventLoop& loop, detail::ProtocolFactory factory, std::string path,
                                 ServerOptions options = {});
+/// The same on a bound stream socket of the caller's, TCP or Unix (create_server with
+/// sock=), as start_server(handler, sock, options).
+Coro<Server> create_server(EventLoop& loop, detail::ProtocolFactory factory, Socket sock, ServerOptions options = {});
 
 }  // namespace aio

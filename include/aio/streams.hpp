@@ -226,6 +226,10 @@ Coro<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, in
 Coro<Server> start_server(Server::Handler handler, std::string host, int port, ServerOptions options = {});
 Coro<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectionOptions options = {});
 Coro<Server> start_unix_server(Server::Handler handler, std::string path, ServerOptions options = {});
+/// Serves on a bound stream socket of the caller's, TCP or Unix (asyncio's
+/// start_server(sock=)): it listens with `options.backlog`; the address options do
+/// not apply. ValueError for a socket that is not SOCK_STREAM.
+Coro<Server> start_server(Server::Handler handler, Socket sock, ServerOptions options = {});
 
 /// Streams over a connected socket of the caller's.
 std::pair<StreamReader, StreamWriter> open_stream(Socket sock, std::size_t limit = DEFAULT_LIMIT);
