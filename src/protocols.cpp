@@ -89,10 +89,11 @@ void StreamState::link_set_protocol(std::shared_ptr<BaseProtocol> protocol) {
   link_->buffered = buffered;
 }
 
-void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol, bool read_only, bool write_only) {
+void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol, PipeMode pipe) {
   link_ = std::make_unique<ProtocolLink>(*this);
-  link_->read_only = read_only;
-  link_->write_only = write_only;
+  link_->read_only = pipe.read_only;
+  link_->write_only = pipe.write_only;
+  link_->terminal = pipe.terminal;
   link_set_protocol(std::move(protocol));
   link_->keep = shared_from_this();
   try {
@@ -281,9 +282,7 @@ void StreamState::link_reader_gone() noexcept {
   // A pipe or a socket turns readable when its reader goes (asyncio watches only
   // those); a terminal turns readable when someone types, so there only an error or
   // a hang-up counts.
-  struct stat st {};
-  const bool terminal = ::fstat(fd, &st) == 0 && S_ISCHR(st.st_mode);
-  const short gone = terminal ? (POLLERR | POLLHUP) : (POLLIN | POLLERR | POLLHUP);
+  const short gone = link_->terminal ? (POLLERR | POLLHUP) : (POLLIN | POLLERR | POLLHUP);
   if (n <= 0 || (p.revents & gone) == 0) {
     loop_->clear_io_ready(fd, false);
     link_wait();
@@ -415,7 +414,12 @@ Coro<Transport> start_protocol(Coro<std::shared_ptr<StreamState>> connecting, Pr
 
 // A descriptor a pipe transport takes: a pipe, a socket or a character device (a
 // terminal), as asyncio's; made non-blocking. Until it is checked it stays the caller's.
-Socket pipe_socket(EventLoop& loop, int fd) {
+struct PipeFd {
+  Socket sock;
+  bool terminal;  // a character device
+};
+
+PipeFd pipe_socket(EventLoop& loop, int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_os_error(errno, "fstat on fd " + std::to_string(fd));
   if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) {
@@ -425,7 +429,7 @@ Socket pipe_socket(EventLoop& loop, int fd) {
   try {
     Socket sock = Socket::from_fd(fd);
     sock.set_loop(&loop);
-    return sock;
+    return {std::move(sock), S_ISCHR(st.st_mode)};
   } catch (...) {
     loop.detach_io(fd);
     throw;
@@ -438,9 +442,10 @@ Coro<Transport> start_pipe(EventLoop& loop, ProtocolFactory factory, int fd, boo
                                  : "connect_write_pipe() must run on the loop it is given");
   }
   std::shared_ptr<BaseProtocol> protocol = factory();  // before the descriptor is taken, as asyncio
-  auto s = std::make_shared<StreamState>(pipe_socket(loop, fd), DEFAULT_LIMIT, loop);
+  PipeFd pipe = pipe_socket(loop, fd);
+  auto s = std::make_shared<StreamState>(std::move(pipe.sock), DEFAULT_LIMIT, loop);
   try {
-    s->link_start(std::move(protocol), read_only, !read_only);
+    s->link_start(std::move(protocol), {.read_only = read_only, .write_only = !read_only, .terminal = pipe.terminal});
   } catch (...) {  // not a protocol for this transport: the descriptor closes
     s->abort();
     throw;

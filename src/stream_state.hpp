@@ -58,8 +58,16 @@ struct ProtocolLink {
   bool lost_scheduled = false; // connection_lost is on its way (asyncio's _conn_lost)
   bool read_only = false;      // connect_read_pipe: reads, cannot write
   bool write_only = false;     // connect_write_pipe: writes; readable means the reader went away
+  bool terminal = false;       // a write pipe on a character device: only an error or a hang-up means that
   std::exception_ptr exc;      // what closed the connection, for connection_lost
   std::shared_ptr<StreamState> keep;  // the connection, until connection_lost has run
+};
+
+// What a pipe transport is (connect_read_pipe, connect_write_pipe); all false for a socket.
+struct PipeMode {
+  bool read_only = false;
+  bool write_only = false;
+  bool terminal = false;  // on a character device
 };
 
 // One connection: the socket, the bytes read and not yet consumed, the bytes written
@@ -697,7 +705,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
 
   // --- protocol mode (protocols.cpp)
   std::unique_ptr<ProtocolLink> link_;  // null for a stream
-  void link_start(std::shared_ptr<BaseProtocol> protocol, bool read_only = false, bool write_only = false);
+  void link_start(std::shared_ptr<BaseProtocol> protocol, PipeMode pipe = {});
   void link_set_protocol(std::shared_ptr<BaseProtocol> protocol);
   void link_queue() noexcept;
   void link_step() noexcept;

@@ -6,6 +6,7 @@
 // a SubprocessProtocol.
 // These run on the real clock; timeouts only bound a hang.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -107,6 +108,19 @@ std::string what_of(const std::exception_ptr& e) {
     return x.what();
   } catch (...) {
     return "?";
+  }
+}
+
+// Whether e holds an E (a connection_lost's exception, say).
+template <class E>
+bool holds(const std::exception_ptr& e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
   }
 }
 
@@ -1000,15 +1014,45 @@ TEST(Protocols, WritePipeClosesWhenTheReaderGoes) {
     full.close_read();
     co_await wait_for(stuck->lost, kBound);
     EXPECT_EQ(stuck->calls, strings("made", "pause_writing", "lost(error)"));
-    bool broken = false;
-    try {
-      std::rethrow_exception(stuck->lost_exc);
-    } catch (const BrokenPipeError&) {
-      broken = true;
-    } catch (...) {
-    }
-    EXPECT_TRUE(broken) << what_of(stuck->lost_exc);
+    EXPECT_TRUE(holds<BrokenPipeError>(stuck->lost_exc)) << what_of(stuck->lost_exc);
     EXPECT_EQ(reported, std::vector<std::string>());
+  };
+  aio::run(main_());
+}
+
+// A write pipe on a terminal: its descriptor turns readable when someone types,
+// which is not its reader going (the pipe's test above), and the transport stays
+// open; the terminal hanging up closes it.
+TEST(Protocols, WritePipeOnATerminalOutlivesTypingNotTheHangUp) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    CO_ASSERT_TRUE(master >= 0);
+    CO_ASSERT_TRUE(::grantpt(master) == 0 && ::unlockpt(master) == 0);
+    const int terminal = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
+    CO_ASSERT_TRUE(terminal >= 0);
+    auto [transport, shown] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, terminal);
+    transport.write("to the screen\n");
+    auto readable = [](int fd) {
+      pollfd p{fd, POLLIN, 0};
+      return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+    };
+    co_await until([&] { return readable(master); });
+    char screen[64] = {};
+    const ssize_t n = ::read(master, screen, sizeof screen - 1);
+    EXPECT_EQ(std::string(screen, n > 0 ? static_cast<std::size_t>(n) : 0), "to the screen\r\n");
+
+    CO_ASSERT_TRUE(::write(master, "typed\n", 6) == 6);  // the keyboard
+    const int fd = transport.fileno();
+    co_await until([&] { return readable(fd); });
+    co_await sleep(0.01);  // a few iterations with the terminal readable
+    EXPECT_EQ(shown->calls, strings("made"));
+    EXPECT_FALSE(transport.is_closing());
+
+    ::close(master);  // the hang-up
+    co_await wait_for(shown->lost, kBound);
+    EXPECT_EQ(shown->calls, strings("made", "lost"));
+    EXPECT_FALSE(shown->lost_exc) << what_of(shown->lost_exc);
   };
   aio::run(main_());
 }
@@ -1050,14 +1094,7 @@ TEST(Protocols, PipeTransportsRejectFilesAndProtocolsThatCannotRead) {
     EXPECT_TRUE(transport.is_closing());
     co_await wait_for(feeder->lost, kBound);
     EXPECT_EQ(feeder->calls, strings("made", "lost(error)"));
-    bool broken = false;
-    try {
-      std::rethrow_exception(feeder->lost_exc);
-    } catch (const BrokenPipeError&) {
-      broken = true;
-    } catch (...) {
-    }
-    EXPECT_TRUE(broken) << what_of(feeder->lost_exc);
+    EXPECT_TRUE(holds<BrokenPipeError>(feeder->lost_exc)) << what_of(feeder->lost_exc);
   };
   aio::run(main_());
 }
