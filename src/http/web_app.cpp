@@ -503,6 +503,7 @@ void Application::freeze() { freeze_under({}); }
 void Application::freeze_under(std::vector<Application*> outer) {
   if (frozen_) return;
   frozen_ = true;
+  cleanup_ctx.frozen_ = true;
   auto& impl = router_.impl();
   impl.frozen = true;
   outer.push_back(this);
@@ -575,14 +576,63 @@ Coro<StreamResponse> Application::dispatch(Request& request, std::string_view pa
   return impl.raise_match_error(request);
 }
 
+// aiohttp puts the cleanup contexts first in on_startup and in on_cleanup.
 Coro<void> Application::startup() {
+  co_await cleanup_ctx.on_startup(*this);
   for (auto& hook : on_startup) co_await hook(*this);
 }
 Coro<void> Application::shutdown() {
   for (auto& hook : on_shutdown) co_await hook(*this);
 }
 Coro<void> Application::cleanup() {
+  co_await cleanup_ctx.on_cleanup();
   for (auto& hook : on_cleanup) co_await hook(*this);
+}
+
+// --- cleanup_ctx
+
+CleanupError::CleanupError(const std::string& message, std::vector<std::exception_ptr> exceptions)
+    : RuntimeError([&] {
+        std::string what = message;
+        for (const std::exception_ptr& e : exceptions) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            what += "; ";
+            what += x.what();
+          }
+        }
+        return what;
+      }()),
+      exceptions_(std::move(exceptions)) {}
+
+void CleanupContext::check_frozen() const {
+  if (frozen_) throw RuntimeError("Cannot modify frozen list.");
+}
+
+Coro<void> CleanupContext::on_startup(Application& app) {
+  for (auto& make : entries_) {
+    std::unique_ptr<detail::CleanupGen> it = make(app);
+    if (!co_await it->advance()) throw RuntimeError(it->repr() + " ended without a yield (a cleanup context yields once)");
+    exits_.push_back(std::move(it));
+  }
+}
+
+Coro<void> CleanupContext::on_cleanup() {
+  std::vector<std::exception_ptr> errors;
+  while (!exits_.empty()) {  // the last started first
+    std::unique_ptr<detail::CleanupGen> it = std::move(exits_.back());
+    exits_.pop_back();
+    try {
+      if (co_await it->advance()) {
+        errors.push_back(std::make_exception_ptr(RuntimeError(it->repr() + " has more than one 'yield'")));
+      }
+    } catch (const std::exception&) {  // Python's Exception: a cancellation goes through
+      errors.push_back(std::current_exception());
+    }
+  }
+  if (errors.size() == 1) std::rethrow_exception(errors.front());
+  if (!errors.empty()) throw CleanupError("Multiple errors on cleanup stage", std::move(errors));
 }
 
 // --- AppRunner and the sites
@@ -678,14 +728,30 @@ std::string UnixSite::name() const { return "http://unix:" + path_ + ":"; }
 
 Coro<void> serve_app(Application& app, std::string host, int port, RunAppOptions options) {
   AppRunner runner(app, options.runner);
-  co_await runner.setup();
   std::unique_ptr<BaseSite> site;
-  if (!options.path.empty()) {
-    site = std::make_unique<UnixSite>(runner, options.path);
-  } else {
-    site = std::make_unique<TCPSite>(runner, host, port, options.ssl);
+  std::exception_ptr failed;
+  try {
+    co_await runner.setup();
+    if (!options.path.empty()) {
+      site = std::make_unique<UnixSite>(runner, options.path);
+    } else {
+      site = std::make_unique<TCPSite>(runner, host, port, options.ssl);
+    }
+    co_await site->start();
+  } catch (...) {
+    failed = std::current_exception();
   }
-  co_await site->start();
+  if (failed) {  // as aiohttp's run_app: what started is cleaned up (the cleanup contexts that did)
+    try {
+      co_await runner.cleanup();
+    } catch (const std::exception&) {
+      ExceptionContext context;
+      context.message = "Error in the cleanup after a failed start";
+      context.exception = std::current_exception();
+      get_running_loop().call_exception_handler(context);
+    }
+    std::rethrow_exception(failed);
+  }
   if (options.print) {
     std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", site->name().c_str());
     std::fflush(stdout);

@@ -20,6 +20,7 @@
 
 #include <any>
 #include <concepts>
+#include <exception>
 #include <cstdio>
 #include <cstddef>
 #include <functional>
@@ -32,6 +33,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "aio/asyncgen.hpp"
 #include "aio/coro.hpp"
 #include "aio/http/headers.hpp"
 #include "aio/http/parser.hpp"
@@ -174,6 +176,87 @@ class AppKey {
   std::string name_;
 };
 
+/// aiohttp's web.CleanupError: more than one cleanup context failed at cleanup.
+/// exceptions() holds each one's exception, in the order they failed.
+class CleanupError : public RuntimeError {
+ public:
+  CleanupError(const std::string& message, std::vector<std::exception_ptr> exceptions);
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+namespace detail {
+// One cleanup context's generator, whatever it yields.
+struct CleanupGen {
+  virtual ~CleanupGen() = default;
+  virtual Coro<bool> advance() = 0;  // on to the next co_yield: false at the end
+  virtual std::string repr() const = 0;
+};
+template <class T>
+struct CleanupGenOf final : CleanupGen {
+  explicit CleanupGenOf(AsyncGenerator<T> g) : gen(std::move(g)) {}
+  Coro<bool> advance() override {
+    std::optional<T> v = co_await gen.next();
+    co_return v.has_value();
+  }
+  std::string repr() const override { return gen.repr(); }
+  AsyncGenerator<T> gen;
+};
+template <class G>
+inline constexpr bool is_async_generator_v = false;
+template <class T>
+inline constexpr bool is_async_generator_v<AsyncGenerator<T>> = true;
+}  // namespace detail
+
+/// aiohttp's app.cleanup_ctx: set-up and clean-up in one function, an async generator
+/// of the application that yields once. Startup runs each to its co_yield, in order,
+/// before the on_startup hooks; cleanup runs each on from there, in reverse order,
+/// before the on_cleanup hooks. Only the ones whose startup reached the yield are
+/// cleaned up.
+///   aio::AsyncGenerator<int> database(web::Application& app) {
+///     app[db_key] = co_await Database::open();
+///     co_yield 0;                      // the application runs
+///     co_await app[db_key].close();
+///   }
+///   app.cleanup_ctx.append(database);
+/// A generator that ends before its yield fails the startup (RuntimeError); one that
+/// yields again at cleanup is a RuntimeError of the cleanup. The cleanup goes on past
+/// an error: one error is rethrown as it is, more than one as a CleanupError.
+class CleanupContext {
+ public:
+  /// Adds `ctx`: a callable taking Application& and returning an AsyncGenerator.
+  /// RuntimeError once the application is frozen.
+  template <class F>
+    requires std::invocable<F&, Application&> &&
+             detail::is_async_generator_v<std::invoke_result_t<F&, Application&>>
+  void append(F ctx) {
+    using Gen = std::invoke_result_t<F&, Application&>;
+    check_frozen();
+    entries_.push_back([ctx = std::move(ctx)](Application& app) mutable -> std::unique_ptr<detail::CleanupGen> {
+      return std::make_unique<detail::CleanupGenOf<typename Gen::value_type>>(ctx(app));
+    });
+  }
+  /// The same as append(), as the hooks' std::vector is filled.
+  template <class F>
+  void push_back(F ctx) {
+    append(std::move(ctx));
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool empty() const noexcept { return entries_.empty(); }
+
+ private:
+  friend class Application;
+  void check_frozen() const;
+  Coro<void> on_startup(Application& app);
+  Coro<void> on_cleanup();
+
+  std::vector<std::function<std::unique_ptr<detail::CleanupGen>(Application&)>> entries_;
+  std::vector<std::unique_ptr<detail::CleanupGen>> exits_;  // started: suspended at their yield
+  bool frozen_ = false;
+};
+
 /// aiohttp's web.Application: the router, the middlewares, the hooks and the state.
 class Application {
  public:
@@ -224,6 +307,9 @@ class Application {
   /// Hooks run by AppRunner: on_startup in setup(), on_shutdown then (after the
   /// connections finished) on_cleanup in cleanup(), each list in order.
   std::vector<AppHook> on_startup, on_shutdown, on_cleanup;
+  /// Set-up and clean-up as one async generator each (aiohttp's cleanup_ctx): run
+  /// before on_startup, and before on_cleanup.
+  CleanupContext cleanup_ctx;
 
   /// The application's state: app[key] (made on first use with T's default value).
   template <class T>
@@ -394,6 +480,8 @@ using http::Application;
 using http::BaseSite;
 using http::BodyPartReader;
 using http::BodyReader;
+using http::CleanupContext;
+using http::CleanupError;
 using http::CookieOptions;
 using http::FileField;
 using http::FileResponse;
