@@ -56,6 +56,79 @@ using AppHook = std::function<Coro<void>(class Application&)>;
 /// Where access log lines go (nullptr: no access log).
 using AccessLog = std::function<void(std::string_view line)>;
 
+/// aiohttp's web.View: a class-based view, a member for each HTTP method it answers.
+///   struct Users : web::View {
+///     using View::View;
+///     Coro<web::StreamResponse> get() { co_return web::Response({.text = "all of them"}); }
+///     Coro<web::StreamResponse> post() { ... request() ... }
+///   };
+///   app.add_view<Users>("/users");
+/// Each request makes a new Users(request) and calls its method's member: get, post,
+/// put, patch, delete_ (delete is C++'s), head, options, trace or connect. A method it
+/// has no member for is 405 Method Not Allowed, with the ones it has in Allow; as in
+/// aiohttp, HEAD is not answered by get().
+class View {
+ public:
+  explicit View(Request& request) noexcept : request_(&request) {}
+  Request& request() const noexcept { return *request_; }
+
+ private:
+  Request* request_;
+};
+
+namespace detail {
+template <class V>
+concept ViewClass = std::derived_from<V, View> && std::constructible_from<V, Request&>;
+
+// The methods view V has members for, sorted (aiohttp's allowed_methods).
+template <ViewClass V>
+std::vector<std::string> view_methods() {
+  std::vector<std::string> m;
+  if constexpr (requires(V& v) { v.connect(); }) m.emplace_back("CONNECT");
+  if constexpr (requires(V& v) { v.delete_(); }) m.emplace_back("DELETE");
+  if constexpr (requires(V& v) { v.get(); }) m.emplace_back("GET");
+  if constexpr (requires(V& v) { v.head(); }) m.emplace_back("HEAD");
+  if constexpr (requires(V& v) { v.options(); }) m.emplace_back("OPTIONS");
+  if constexpr (requires(V& v) { v.patch(); }) m.emplace_back("PATCH");
+  if constexpr (requires(V& v) { v.post(); }) m.emplace_back("POST");
+  if constexpr (requires(V& v) { v.put(); }) m.emplace_back("PUT");
+  if constexpr (requires(V& v) { v.trace(); }) m.emplace_back("TRACE");
+  return m;
+}
+
+// One request to view V: a new V, and the member of the request's method.
+template <ViewClass V>
+Coro<StreamResponse> call_view(Request& request) {
+  const std::string method(request.method());
+  V view(request);
+  if (method == "GET") {
+    if constexpr (requires { view.get(); }) co_return co_await view.get();
+  } else if (method == "POST") {
+    if constexpr (requires { view.post(); }) co_return co_await view.post();
+  } else if (method == "PUT") {
+    if constexpr (requires { view.put(); }) co_return co_await view.put();
+  } else if (method == "PATCH") {
+    if constexpr (requires { view.patch(); }) co_return co_await view.patch();
+  } else if (method == "DELETE") {
+    if constexpr (requires { view.delete_(); }) co_return co_await view.delete_();
+  } else if (method == "HEAD") {
+    if constexpr (requires { view.head(); }) co_return co_await view.head();
+  } else if (method == "OPTIONS") {
+    if constexpr (requires { view.options(); }) co_return co_await view.options();
+  } else if (method == "TRACE") {
+    if constexpr (requires { view.trace(); }) co_return co_await view.trace();
+  } else if (method == "CONNECT") {
+    if constexpr (requires { view.connect(); }) co_return co_await view.connect();
+  }
+  throw HTTPMethodNotAllowed(method, view_methods<V>());
+}
+
+template <ViewClass V>
+Handler view_handler() {
+  return [](Request& request) { return call_view<V>(request); };
+}
+}  // namespace detail
+
 /// One route for add_routes (aiohttp's web.get(path, handler) and friends).
 struct RouteDef {
   std::string method, path;
@@ -71,6 +144,11 @@ RouteDef delete_(std::string path, Handler handler, std::string name = {});
 RouteDef head(std::string path, Handler handler, std::string name = {});
 RouteDef view(std::string path, Handler handler, std::string name = {});  // any method
 RouteDef route(std::string method, std::string path, Handler handler, std::string name = {});
+/// A class-based view (aiohttp's web.view(path, View)): view<Users>("/users").
+template <detail::ViewClass V>
+RouteDef view(std::string path, std::string name = {}) {
+  return route("*", std::move(path), detail::view_handler<V>(), std::move(name));
+}
 }  // namespace web_routes
 
 /// Options of add_static.
@@ -143,6 +221,11 @@ class UrlDispatcher {
   void add_patch(std::string_view path, Handler handler, std::string_view name = {});
   void add_delete(std::string_view path, Handler handler, std::string_view name = {});
   void add_head(std::string_view path, Handler handler, std::string_view name = {});
+  /// A class-based view for any method (aiohttp's add_view(path, View)).
+  template <detail::ViewClass V>
+  void add_view(std::string_view path, std::string_view name = {}) {
+    add_route("*", path, detail::view_handler<V>(), name);
+  }
   /// Serves the files under `directory` at `prefix` + their relative path. A path that
   /// leaves the directory ("..", an encoded "%2e%2e", a symlink out unless
   /// follow_symlinks) answers 404, an absolute one 403, a directory 403 (or its index
@@ -287,6 +370,10 @@ class Application {
   }
   void add_delete(std::string_view path, Handler handler, std::string_view name = {}) {
     router_.add_delete(path, std::move(handler), name);
+  }
+  template <detail::ViewClass V>
+  void add_view(std::string_view path, std::string_view name = {}) {
+    router_.template add_view<V>(path, name);
   }
   void add_routes(std::initializer_list<RouteDef> routes) { router_.add_routes(routes); }
   void add_static(std::string_view prefix, std::string directory, StaticOptions options = {}) {
@@ -504,6 +591,7 @@ using http::serve_app;
 using http::StreamResponse;
 using http::TCPSite;
 using http::UnixSite;
+using http::View;
 using http::UrlDispatcher;
 using namespace http::web_routes;
 // The HTTPException family.
