@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "aio/events.hpp"
+#include "run_or_drop.hpp"
 #include "stream_state.hpp"
 
 namespace aio {
@@ -337,25 +338,6 @@ void StreamState::link_drained() noexcept {
   }
 }
 
-// The queued connection_lost. When the loop closes before it runs, it lets the
-// protocol go all the same: the protocol usually holds the transport, and the cycle
-// would outlive the loop.
-struct LostCall {
-  LostCall(std::shared_ptr<StreamState> k, std::exception_ptr e) : keep(std::move(k)), exc(std::move(e)) {}
-  LostCall(const LostCall&) = delete;
-  LostCall& operator=(const LostCall&) = delete;
-  ~LostCall() {
-    if (ran) return;
-    ProtocolLink& link = *keep->link_;
-    link.plain = nullptr;
-    link.buffered = nullptr;
-    std::shared_ptr<BaseProtocol> dropped = std::move(link.protocol);
-  }
-  std::shared_ptr<StreamState> keep;
-  std::exception_ptr exc;
-  bool ran = false;
-};
-
 // The connection closed (finish_close): connection_lost goes on the ready list with
 // the last reference; when the loop is closing, that reference is given back.
 std::shared_ptr<StreamState> StreamState::link_closed() noexcept {
@@ -368,24 +350,27 @@ std::shared_ptr<StreamState> StreamState::link_closed() noexcept {
   if (!keep) return nullptr;  // never started
   if (loop_is_alive(loop_) && !loop_->is_closed()) {
     try {
-      auto call = std::make_shared<LostCall>(keep, l.exc);
-      loop_->call_soon([call] {
-        call->ran = true;
-        ProtocolLink& link = *call->keep->link_;
-        std::shared_ptr<BaseProtocol> protocol = std::move(link.protocol);  // the cycle through the protocol ends
-        link.plain = nullptr;
-        link.buffered = nullptr;
-        if (protocol) protocol->connection_lost(std::move(call->exc));
-      });
+      // Letting the protocol go ends the cycle through it; when the loop closes with
+      // the call still queued, the protocol goes all the same.
+      loop_->call_soon(run_or_drop(
+          [keep, exc = l.exc]() mutable {
+            std::shared_ptr<BaseProtocol> protocol = keep->link_release_protocol();
+            if (protocol) protocol->connection_lost(std::move(exc));
+          },
+          [keep] { (void)keep->link_release_protocol(); }));
       return nullptr;
     } catch (...) {
       // out of memory: no connection_lost
     }
   }
-  l.plain = nullptr;
-  l.buffered = nullptr;
-  std::shared_ptr<BaseProtocol> dropped = std::move(l.protocol);  // while `keep` holds the connection
+  (void)link_release_protocol();  // while `keep` holds the connection
   return keep;
+}
+
+std::shared_ptr<BaseProtocol> StreamState::link_release_protocol() noexcept {
+  link_->plain = nullptr;
+  link_->buffered = nullptr;
+  return std::move(link_->protocol);
 }
 
 void attach_protocol(std::shared_ptr<StreamState> s, const ProtocolFactory& factory) noexcept {

@@ -716,6 +716,7 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
   void link_stop_reading() noexcept;
   void link_fatal(std::exception_ptr exc, const char* message) noexcept;
   void link_lost() noexcept;
+  std::shared_ptr<BaseProtocol> link_release_protocol() noexcept;  // and its typed pointers
   void link_drained() noexcept;
   void link_paused_check() noexcept;
   std::shared_ptr<StreamState> link_closed() noexcept;

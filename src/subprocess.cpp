@@ -15,6 +15,7 @@
 #include "aio/protocols.hpp"
 #include "aio/socket.hpp"
 #include "aio/tasks.hpp"
+#include "run_or_drop.hpp"
 #include "unix_events.hpp"
 
 extern char** environ;
@@ -295,24 +296,15 @@ struct SubprocessLink : std::enable_shared_from_this<SubprocessLink> {
   void try_finish() noexcept {
     if (!returncode || finished || open[0] || open[1] || open[2]) return;
     finished = true;
-    // The guard lets the protocol go even when the loop closes with the call queued.
-    struct LostCall {
-      explicit LostCall(std::shared_ptr<SubprocessLink> l) : link(std::move(l)) {}
-      LostCall(const LostCall&) = delete;
-      LostCall& operator=(const LostCall&) = delete;
-      std::shared_ptr<SubprocessLink> link;
-      ~LostCall() {
-        if (link) link->abandon();
-      }
-    };
     try {
-      auto call = std::make_shared<LostCall>(shared_from_this());
-      loop->call_soon([call] {
-        std::shared_ptr<SubprocessLink> self = std::move(call->link);
-        self->lost = true;
-        std::shared_ptr<SubprocessProtocol> p = std::move(self->protocol);  // the cycle through the protocol ends
-        if (p) p->connection_lost(nullptr);
-      });
+      // When the loop closes with the call queued, the protocol goes all the same.
+      loop->call_soon(run_or_drop(
+          [self = shared_from_this()] {
+            self->lost = true;
+            std::shared_ptr<SubprocessProtocol> p = std::move(self->protocol);  // the cycle through the protocol ends
+            if (p) p->connection_lost(nullptr);
+          },
+          [self = shared_from_this()] { self->abandon(); }));
     } catch (...) {
       protocol.reset();  // out of memory: no connection_lost
     }
@@ -374,19 +366,6 @@ struct SubprocessPipe final : Protocol {
   }
 };
 
-// The exit watch: a wait() of the link's own. When the loop closes first, the watch
-// goes without having run, and lets the protocol go.
-struct ExitWatch {
-  explicit ExitWatch(std::shared_ptr<SubprocessLink> l) : link(std::move(l)) {}
-  ExitWatch(const ExitWatch&) = delete;
-  ExitWatch& operator=(const ExitWatch&) = delete;
-  ~ExitWatch() {
-    if (!ran) link->abandon();
-  }
-  std::shared_ptr<SubprocessLink> link;
-  bool ran = false;
-};
-
 // Our ends of the child's pipes, and the child's (closed once it has them).
 struct PipeEnds {
   Fd ours[3];
@@ -419,10 +398,10 @@ Coro<SubprocessTransport> start_subprocess(EventLoop* loop, SubprocessProtocolFa
   } else {
     Future<int> exit = loop->create_future<int>();
     child.waiters.push_back(exit);
-    exit.add_done_callback([watch = std::make_shared<ExitWatch>(link)](Future<int>& f) {
-      watch->ran = true;
-      watch->link->exited(f.result());
-    });
+    // The exit watch: a wait() of the link's own. When the loop closes first, the
+    // watch goes without having run, and lets the protocol go.
+    exit.add_done_callback(
+        run_or_drop([link](Future<int>& f) { link->exited(f.result()); }, [link] { link->abandon(); }));
   }
   try {
     for (int fd = 0; fd < 3; ++fd) {
