@@ -154,20 +154,15 @@ asyncio.run(serve_forever(root))
 
 // What a server answers each request: status, Allow, X-Trace and body, one line each.
 Coro<std::vector<std::string>> ask(ClientSession& session, std::string base) {
-  const std::vector<std::pair<std::string, std::string>> requests{
-      {"GET", "/"},           {"GET", "/admin-not"},       {"GET", "/admin"},         {"GET", "/admin/"},
-      {"GET", "/admin/users/42"}, {"DELETE", "/admin/users/42"}, {"POST", "/admin/users"}, {"GET", "/admin/nothing"},
-      {"GET", "/nothing"},    {"GET", "/admin/deep/x"},    {"GET", "/admin/deep/y"},  {"GET", "/admin/files/a.txt"},
-      {"GET", "/hooks"}};
-  std::vector<std::string> out;
-  for (const auto& [method, path] : requests) {
-    ClientResponse r = co_await wait_for(session.request(method, base + path), kBound);
-    std::string body = co_await wait_for(r.text(), kBound);
-    out.push_back(method + " " + path + " -> " + std::to_string(r.status()) + " allow=" +
-                  std::string(r.header("Allow").value_or("")) + " trace=" + std::string(r.header("X-Trace").value_or("")) +
-                  " | " + body);
+  std::vector<test::Ask> asks;
+  for (const char* get : {"/", "/admin-not", "/admin", "/admin/", "/admin/users/42"}) asks.push_back({"GET", get});
+  asks.push_back({"DELETE", "/admin/users/42"});
+  asks.push_back({"POST", "/admin/users"});
+  for (const char* get : {"/admin/nothing", "/nothing", "/admin/deep/x", "/admin/deep/y", "/admin/files/a.txt", "/hooks"}) {
+    asks.push_back({"GET", get});
   }
-  co_return out;
+  std::vector<std::pair<std::string, std::string>> shown{{"allow", "Allow"}, {"trace", "X-Trace"}};
+  co_return co_await test::answers(session, std::move(base), std::move(asks), std::move(shown), kBound);
 }
 
 TEST(HttpSubapp, ATreeOfApplicationsAnswersAsAiohttpsDoes) {

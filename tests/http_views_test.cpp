@@ -67,20 +67,15 @@ asyncio.run(serve_forever(app))
 
 // What a server answers each request: status, Allow and body.
 Coro<std::vector<std::string>> ask(ClientSession& session, std::string base) {
-  const std::vector<std::pair<std::string, std::string>> requests{
-      {"GET", "/users"},       {"POST", "/users"},    {"PUT", "/users"},        {"HEAD", "/users"},
-      {"PROPFIND", "/users"},  {"GET", "/items/7"},   {"HEAD", "/items/7"},     {"DELETE", "/items/7"},
-      {"PUT", "/items/7"},     {"POST", "/items/7"},  {"OPTIONS", "/items/7"},  {"GET", "/nothing"}};
-  std::vector<std::string> out;
-  for (const auto& [method, path] : requests) {
-    RequestOptions options;
-    if (method == "POST") options.data = "ann";
-    ClientResponse r = co_await wait_for(session.request(method, base + path, std::move(options)), kBound);
-    std::string body = co_await wait_for(r.text(), kBound);
-    out.push_back(method + " " + path + " -> " + std::to_string(r.status()) +
-                  " allow=" + std::string(r.header("Allow").value_or("")) + " | " + body);
+  std::vector<test::Ask> asks;
+  for (const char* method : {"GET", "POST", "PUT", "HEAD", "PROPFIND"}) asks.push_back({method, "/users"});
+  for (const char* method : {"GET", "HEAD", "DELETE", "PUT", "POST", "OPTIONS"}) asks.push_back({method, "/items/7"});
+  asks.push_back({"GET", "/nothing"});
+  for (test::Ask& ask : asks) {
+    if (ask.method == "POST") ask.data = "ann";
   }
-  co_return out;
+  std::vector<std::pair<std::string, std::string>> shown{{"allow", "Allow"}};
+  co_return co_await test::answers(session, std::move(base), std::move(asks), std::move(shown), kBound);
 }
 
 TEST(HttpViews, ClassBasedViewsAnswerAsAiohttpsDo) {

@@ -23,6 +23,7 @@
 #include "aio/wait.hpp"
 #include "aio/timeouts.hpp"
 #include "http/base64.hpp"
+#include "http/text.hpp"
 #include "http/web_server.hpp"
 
 namespace aio::http {
@@ -53,7 +54,7 @@ struct RouterRoute {
 };
 
 struct RouterResource {
-  enum class Kind { plain, dynamic, prefix, subapp } kind = Kind::plain;
+  enum class Kind { plain, dynamic, prefix, subapp, domain } kind = Kind::plain;
   // As given: the plain path, the dynamic pattern; a prefix without its trailing '/'s
   // ("" for the root).
   std::string pattern;
@@ -63,7 +64,9 @@ struct RouterResource {
   std::vector<std::string> literals;  // dynamic: the text around the parameters (names.size() + 1)
   std::string directory;  // prefix (static files)
   StaticOptions static_options;
-  Application* app = nullptr;  // subapp: served under the pattern, a prefix
+  // subapp: served under the pattern, a prefix; domain: for the Host the pattern
+  // names (lower case; a mask when it has a '*')
+  Application* app = nullptr;
   std::vector<RouterRoute> routes;
 
   // Whether `path` is this resource's; fills `info` with the parameters.
@@ -86,6 +89,8 @@ struct RouterResource {
       case Kind::subapp:
         return path == pattern || (path.size() > pattern.size() && path.compare(0, pattern.size(), pattern) == 0 &&
                                    path[pattern.size()] == '/');
+      case Kind::domain:  // by the Host header: dispatch() asks host_matches()
+        return false;
     }
     return false;
   }
@@ -184,12 +189,12 @@ struct UrlDispatcher::Impl {
   // own sub-applications' included.
   void add_prefix(std::string_view prefix) {
     for (auto& r : resources) {
-      r->pattern.insert(0, prefix);
+      if (r->kind != RouterResource::Kind::domain) r->pattern.insert(0, prefix);  // a domain's is a host
       if (r->kind == RouterResource::Kind::dynamic) {
         r->literals[0].insert(0, prefix);
         r->re_source.insert(0, regex_escape(prefix));
         r->re = std::regex(r->re_source, std::regex::ECMAScript);
-      } else if (r->kind == RouterResource::Kind::subapp) {
+      } else if (r->kind == RouterResource::Kind::subapp || r->kind == RouterResource::Kind::domain) {
         r->app->router().impl().add_prefix(prefix);
       }
     }
@@ -314,6 +319,7 @@ URL Resource::url_for(const MultiDict& parts, std::optional<bool> append_version
       }
       break;
     case RouterResource::Kind::subapp:  // never named
+    case RouterResource::Kind::domain:
       throw RuntimeError(".url_for() is not supported by sub-application root");
   }
   return URL(path, true);
@@ -480,22 +486,111 @@ void Application::add_subapp(std::string_view prefix, Application& subapp) {
   while (!p.empty() && p.back() == '/') p.pop_back();
   if (p.empty()) throw ValueError("Prefix cannot be empty");
   if (p[0] != '/') throw ValueError("prefix should start with /");
-  if (frozen_ || router_.impl().frozen) throw RuntimeError("Cannot add sub application to frozen application");
-  if (subapp.frozen_) throw RuntimeError("Cannot add frozen application");
-  if (subapp.mounted_ || &subapp == this) throw RuntimeError("Cannot add an application that is a sub-application already");
   auto r = std::make_unique<RouterResource>();
   r->kind = RouterResource::Kind::subapp;
   r->pattern = p;
+  mount(std::move(r), subapp);
+}
+
+namespace {
+
+// aiohttp's Domain.validation: the domain as add_domain keeps it: lower case, without
+// trailing dots, in IDNA form, with its port unless that is 80. A mask may have '*'
+// in its labels.
+std::string canonical_domain(std::string_view given) {
+  std::string d = detail::ascii_lower(given);
+  while (!d.empty() && d.back() == '.') d.pop_back();
+  if (d.empty()) throw ValueError("Domain cannot be empty");
+  if (d.find("://") != std::string::npos) throw ValueError("Scheme not supported");
+  const URL url = [&] {  // as aiohttp, through the URL's parser
+    try {
+      return URL("http://" + d);
+    } catch (const InvalidURL& e) {  // a bad port, in yarl's words
+      throw ValueError("Invalid URL: " + e.description());
+    }
+  }();
+  const std::string host = url.raw_host().value_or("");
+  // Each label: 1 to 63 of [a-z0-9-] (and '*' in a mask), not starting or ending with '-'.
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t dot = std::min(host.find('.', begin), host.size());
+    const std::string_view label = std::string_view(host).substr(begin, dot - begin);
+    const bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+                    std::all_of(label.begin(), label.end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '*';
+                    });
+    if (!ok) throw ValueError("Domain not valid");
+    if (dot >= host.size()) break;
+    begin = dot + 1;
+  }
+  const int port = url.port().value_or(80);
+  return port == 80 ? host : host + ":" + std::to_string(port);
+}
+
+// Whether `host` (lower case) is what `pattern` names: the same, or for a mask, with
+// each '*' standing for any run of characters.
+bool host_matches(std::string_view pattern, std::string_view host) {
+  std::size_t p = 0, h = 0, star = std::string_view::npos, resume = 0;
+  while (h < host.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = h;
+    } else if (p < pattern.size() && pattern[p] == host[h]) {
+      ++p;
+      ++h;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      h = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+void Application::add_domain(std::string_view domain, Application& subapp) {
+  auto r = std::make_unique<RouterResource>();
+  r->kind = RouterResource::Kind::domain;
+  r->pattern = canonical_domain(domain);
+  mount(std::move(r), subapp);
+}
+
+void Application::mount(std::unique_ptr<RouterResource> r, Application& subapp) {
+  if (frozen_ || router_.impl().frozen) throw RuntimeError("Cannot add sub application to frozen application");
+  if (subapp.frozen_) throw RuntimeError("Cannot add frozen application");
+  if (subapp.parent_ != nullptr || &subapp == this) {
+    throw RuntimeError("Cannot add an application that is a sub-application already");
+  }
   r->app = &subapp;
+  if (r->kind == RouterResource::Kind::subapp) subapp.router_.impl().add_prefix(r->pattern);
   router_.impl().resources.push_back(std::move(r));
-  subapp.router_.impl().add_prefix(p);
   subapp.router_.impl().frozen = true;  // aiohttp's pre_freeze: no more routes
-  subapp.mounted_ = true;
+  subapp.parent_ = this;
   // aiohttp's _reg_subapp_signals: the sub-application's hooks run as this one's.
   Application* sub = &subapp;
   on_startup.push_back([sub](Application&) { return sub->startup(); });
   on_shutdown.push_back([sub](Application&) { return sub->shutdown(); });
   on_cleanup.push_back([sub](Application&) { return sub->cleanup(); });
+}
+
+// --- config_dict
+
+ConfigDict Request::config_dict() const { return ConfigDict(*app_, served_); }
+
+std::size_t ConfigDict::size() const {
+  std::vector<std::string_view> names;
+  for (const Application* a : apps_) {
+    for (const auto& entry : a->state_) names.push_back(entry.first);
+  }
+  std::sort(names.begin(), names.end());
+  return static_cast<std::size_t>(std::unique(names.begin(), names.end()) - names.begin());
+}
+
+bool ConfigDict::empty() const noexcept {
+  return std::all_of(apps_.begin(), apps_.end(), [](const Application* a) { return a->state_.empty(); });
 }
 
 void Application::freeze() { freeze_under({}); }
@@ -529,7 +624,7 @@ void Application::freeze_under(std::vector<Application*> outer) {
     return inner;
   };
   for (auto& r : impl.resources) {
-    if (r->kind == RouterResource::Kind::subapp) r->app->freeze_under(outer);
+    if (r->app != nullptr) r->app->freeze_under(outer);
     for (RouterRoute& route : r->routes) route.composed = through(route.handler);
   }
   impl.raise_match_error = through([](Request& request) -> Coro<StreamResponse> {
@@ -549,6 +644,7 @@ Coro<StreamResponse> Application::handle(Request& request) {
     path = decoded;
   }
   request.app_ = this;
+  request.served_ = this;
   return dispatch(request, path);
 }
 
@@ -559,6 +655,11 @@ Coro<StreamResponse> Application::dispatch(Request& request, std::string_view pa
   std::vector<std::string> allowed;
   bool path_matched = false;
   for (const auto& r : impl.resources) {
+    if (r->kind == RouterResource::Kind::domain) {  // the Host's: its routes, or its 404 or 405
+      const std::optional<std::string_view> host = request.header("Host");
+      if (host && host_matches(r->pattern, detail::ascii_lower(*host))) return r->app->dispatch(request, path);
+      continue;
+    }
     if (!r->match(path, info)) continue;
     // Under a sub-application's prefix: its routes, or its 404 or 405 (aiohttp's).
     if (r->kind == RouterResource::Kind::subapp) return r->app->dispatch(request, path);

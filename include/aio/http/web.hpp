@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -388,6 +389,16 @@ class Application {
   /// prefix ("/" included); RuntimeError when either application is frozen or
   /// `subapp` is served already. `subapp` must outlive this application.
   void add_subapp(std::string_view prefix, Application& subapp);
+  /// Serves `subapp` for the requests whose Host header is `domain` (aiohttp's
+  /// add_domain), whatever their path: "example.com", "example.com:8080" (":80" is
+  /// dropped), or a mask, "*.example.com", where '*' stands for any run of characters
+  /// (dots too). The names compare without regard to case. A matching request that no
+  /// route of the sub-application takes is its 404 or 405. Its routes keep their
+  /// paths; its hooks and its router are as add_subapp's. ValueError naming what is
+  /// wrong with the domain ("Domain cannot be empty", "Scheme not supported", "Domain
+  /// not valid": labels of letters, digits and '-', not at either end, up to 63 each);
+  /// RuntimeError as add_subapp's.
+  void add_domain(std::string_view domain, Application& subapp);
 
   /// The middlewares, outermost first (aiohttp's middlewares=[...]).
   std::vector<Middleware> middlewares;
@@ -436,12 +447,68 @@ class Application {
   void freeze_under(std::vector<Application*> outer);
   // The route of `path` among this application's resources, called.
   Coro<StreamResponse> dispatch(Request& request, std::string_view path);
+  // Makes `subapp`, served by resource `r` of this router, this application's
+  // (add_subapp and add_domain).
+  void mount(std::unique_ptr<detail::RouterResource> r, Application& subapp);
+  friend class ConfigDict;
+  std::any* state_of(const std::string& name) {
+    auto it = state_.find(name);
+    return it == state_.end() ? nullptr : &it->second;
+  }
 
   Options options_;
   UrlDispatcher router_;
   std::map<std::string, std::any, std::less<>> state_;
   bool frozen_ = false;
-  bool mounted_ = false;  // added to another application with add_subapp
+  Application* parent_ = nullptr;  // added to it with add_subapp or add_domain
+};
+
+/// aiohttp's ChainMapProxy, as request.config_dict() gives it: the state of an
+/// application and of the ones above it (its parent, that one's, up to the application
+/// served), looked up in that order. Read-only as a mapping (no keys are added), the
+/// values as they are in the applications. Valid while the applications are.
+class ConfigDict {
+ public:
+  /// The chain from `app` up to `served` (or to the top, when `served` is not above it).
+  explicit ConfigDict(Application& app, const Application* served = nullptr) {
+    for (Application* a = &app; a != nullptr; a = a == served ? nullptr : a->parent_) apps_.push_back(a);
+  }
+  /// The value of `key` in the first application that has it; std::out_of_range('name')
+  /// (Python's KeyError) when none has.
+  template <class T>
+  T& at(const AppKey<T>& key) const {
+    std::any* v = find(key.name());
+    if (v == nullptr) throw std::out_of_range("'" + key.name() + "'");
+    return std::any_cast<T&>(*v);
+  }
+  template <class T>
+  T& operator[](const AppKey<T>& key) const {
+    return at(key);
+  }
+  /// The value of `key`, or `default_value` when no application has it.
+  template <class T>
+  T get(const AppKey<T>& key, T default_value) const {
+    std::any* v = find(key.name());
+    return v == nullptr ? std::move(default_value) : std::any_cast<T&>(*v);
+  }
+  template <class T>
+  bool contains(const AppKey<T>& key) const {
+    return find(key.name()) != nullptr;
+  }
+  /// How many keys the applications have between them (a key in two counts once).
+  std::size_t size() const;
+  bool empty() const noexcept;
+  /// The applications, the innermost first.
+  const std::vector<Application*>& maps() const noexcept { return apps_; }
+
+ private:
+  std::any* find(const std::string& name) const {
+    for (Application* a : apps_) {
+      if (std::any* v = a->state_of(name)) return v;
+    }
+    return nullptr;
+  }
+  std::vector<Application*> apps_;
 };
 
 /// Options of AppRunner (aiohttp's AppRunner / run_app keyword arguments).
@@ -569,6 +636,7 @@ using http::BodyPartReader;
 using http::BodyReader;
 using http::CleanupContext;
 using http::CleanupError;
+using http::ConfigDict;
 using http::CookieOptions;
 using http::FileField;
 using http::FileResponse;

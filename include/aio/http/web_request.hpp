@@ -31,6 +31,7 @@
 namespace aio::http {
 
 class Application;
+class ConfigDict;
 namespace detail {
 class WebConnection;
 }
@@ -164,6 +165,10 @@ class Request {
   /// prefix (in its middlewares and handlers; the parent's middlewares see the parent),
   /// as aiohttp's request.app.
   Application& app() const noexcept { return *app_; }
+  /// The state of app() and of the applications above it, looked up in that order
+  /// (aiohttp's request.config_dict): request.config_dict()[db_key] finds the root
+  /// application's database from a sub-application's handler.
+  ConfigDict config_dict() const;
 
  private:
   friend class detail::WebConnection;
@@ -175,6 +180,7 @@ class Request {
 
   detail::WebConnection* conn_ = nullptr;
   Application* app_ = nullptr;
+  Application* served_ = nullptr;    // the application served: config_dict() ends there
   std::size_t client_max_size_ = 0;  // the served application's, whichever app() is
   MultiDict match_info_;
   mutable std::optional<MultiDict> query_;
