@@ -53,6 +53,7 @@ bool loop_is_alive(const EventLoop* loop) {
 
 void HandleBase::invoke_guarded() noexcept {
   try {
+    ContextScope scope(context_);  // asyncio's Handle._run: self._context.run(callback)
     invoke();
   } catch (...) {
     ExceptionContext ctx;

@@ -50,13 +50,10 @@ TaskStateBase::~TaskStateBase() {
 
 void TaskStateBase::run() {
   ThreadState& ts = tls_state;
-  TaskStateBase* const outer = ts.current_task;
-  ts.current_task = this;
   if (!started_) {
     started_ = true;
     if (must_cancel_) {
       // Cancelled before its first step: the body never runs.
-      ts.current_task = outer;
       must_cancel_ = false;
       status_ = FutureStatus::cancelled;
       schedule_callbacks();
@@ -64,9 +61,63 @@ void TaskStateBase::run() {
       return;
     }
   }
-  resume_.resume();
-  ts.current_task = outer;
+  TaskStateBase* const outer = ts.current_task;
+  ts.current_task = this;
+  if (!has_context_ && tls_context == nullptr) [[likely]] {
+    // No context here or in the task (no variable was set): nothing to swap.
+    resume_.resume();
+    ts.current_task = outer;
+    if (tls_context != nullptr) [[unlikely]] adopt_step_context(std::exchange(tls_context, nullptr));
+  } else {
+    step_in_context();
+    ts.current_task = outer;
+  }
   if (root_.done()) finish();
+}
+
+void TaskStateBase::step_in_context() {
+  ContextImpl* const before = context();
+  ContextImpl* ctx = before;
+  {
+    ContextScope scope(ctx);  // the step runs in the task's context: a pointer swap
+    resume_.resume();
+  }
+  if (ctx != before) adopt_step_context(ctx);
+}
+
+void TaskStateBase::adopt_step_context(ContextImpl* ctx) noexcept {
+  // The step ran in the empty context and a set() or get_context() made the task's
+  // context; this is the reference the thread's current context had.
+  ctx->entered_.store(false, std::memory_order_relaxed);
+  if (context() == ctx) {
+    ctx->release();  // the task took its own reference when it was made
+  } else {
+    set_context(ctx);
+  }
+}
+
+ContextImpl* TaskStateBase::get_context() {
+  ContextImpl* ctx = context();
+  if (ctx == nullptr) {
+    ctx = new ContextImpl;
+    set_context(ctx);
+    if (tls_state.current_task == this && tls_context == nullptr) {
+      // Asked from its own step, which runs in the empty context: the new context
+      // becomes current too, as a set() makes it (adopt_step_context drops that).
+      ctx->add_ref();
+      ctx->entered_.store(true, std::memory_order_relaxed);
+      tls_context = ctx;
+    }
+  }
+  ctx->add_ref();
+  return ctx;
+}
+
+void TaskStateBase::set_context(ContextImpl* ctx) noexcept {
+  if (extras_ == nullptr) extras_ = new FutureExtras;
+  if (extras_->context != nullptr) extras_->context->release();
+  extras_->context = ctx;
+  has_context_ = ctx != nullptr;
 }
 
 void TaskStateBase::finish() {

@@ -1,7 +1,10 @@
 // Pitfalls, "Dangling references in coroutine parameters": the task outlives the
-// temporary string its reference parameter points at. AddressSanitizer stops the
-// program at the read (the temporary's storage was reused: a wild read).
+// temporary string its reference parameter points at. The temporary lives in main_'s
+// stack frame, gone once main_ suspends: with detect_stack_use_after_return,
+// AddressSanitizer stops the program at the read every time (without it the dead
+// frame's memory is some other call's by then, and the read finds whatever is there).
 // test: asan-only
+// test: env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 // test: exit nonzero
 // test: stderr-contains ERROR: AddressSanitizer:
 #include <cstdio>

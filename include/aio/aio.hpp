@@ -4,6 +4,7 @@
 #include "aio/asyncgen.hpp"     // AsyncGenerator<T>, anext, collect
 #include "aio/clock.hpp"        // loop clocks, the virtual clock, aio::time
 #include "aio/contextlib.hpp"   // async_with
+#include "aio/contextvars.hpp"  // ContextVar, Token, Context, copy_context
 #include "aio/coro.hpp"         // Coro<T>
 #include "aio/datagram.hpp"     // create_datagram_endpoint, DatagramTransport, DatagramSocket
 #include "aio/errors.hpp"       // CancelledError, TimeoutError, ...

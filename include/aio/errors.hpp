@@ -94,6 +94,20 @@ class TypeError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// A key or index is not there (Python's LookupError): ContextVar::get() of a variable
+/// with no value and no default; the message is the variable's repr().
+class LookupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A mapping has no such key (Python's KeyError): Context[var] of a variable the
+/// context holds no value for.
+class KeyError : public LookupError {
+ public:
+  using LookupError::LookupError;
+};
+
 /// get_nowait() on an empty queue (asyncio.QueueEmpty).
 class QueueEmpty : public std::runtime_error {
  public:

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "aio/clock.hpp"
+#include "aio/contextvars.hpp"
 #include "aio/detail/executor.hpp"
 #include "aio/detail/io_event.hpp"
 #include "aio/detail/loop_item.hpp"
@@ -154,8 +155,11 @@ class EventLoop {
   void close();
 
   // --- scheduling callbacks
+  // Each callback runs in a copy of the context current when it was scheduled, or in
+  // the Context given first (asyncio's context=; contextvars.hpp).
   /// Calls fn(args...) on the next iteration.
   template <class F, class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Context>)
   Handle call_soon(F&& fn, A&&... args) {
     check_closed();
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
@@ -163,11 +167,31 @@ class EventLoop {
     push_ready(h);
     return Handle(h);
   }
+  template <class F, class... A>
+  Handle call_soon(const Context& context, F&& fn, A&&... args) {
+    check_closed();
+    auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
+                                                                              std::forward<A>(args)...);
+    context.impl()->add_ref();
+    h->set_context(context.impl());
+    push_ready(h);
+    return Handle(h);
+  }
   /// call_soon from any thread; wakes the loop.
   template <class F, class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Context>)
   Handle call_soon_threadsafe(F&& fn, A&&... args) {
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
+    push_threadsafe(h);
+    return Handle(h);
+  }
+  template <class F, class... A>
+  Handle call_soon_threadsafe(const Context& context, F&& fn, A&&... args) {
+    auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(2, std::forward<F>(fn),
+                                                                              std::forward<A>(args)...);
+    context.impl()->add_ref();
+    h->set_context(context.impl());
     push_threadsafe(h);
     return Handle(h);
   }
@@ -179,13 +203,23 @@ class EventLoop {
   }
   /// Calls fn(args...) after `delay` (seconds or a duration).
   template <class F, class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Context>)
   TimerHandle call_later(Delay delay, F&& fn, A&&... args) {
-    return call_at_ns(now_ns() + delay.ns(), std::forward<F>(fn), std::forward<A>(args)...);
+    return call_at_ns(now_ns() + delay.ns(), nullptr, std::forward<F>(fn), std::forward<A>(args)...);
+  }
+  template <class F, class... A>
+  TimerHandle call_later(Delay delay, const Context& context, F&& fn, A&&... args) {
+    return call_at_ns(now_ns() + delay.ns(), &context, std::forward<F>(fn), std::forward<A>(args)...);
   }
   /// Calls fn(args...) at loop time `when` (seconds, as time() returns).
   template <class F, class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, Context>)
   TimerHandle call_at(double when, F&& fn, A&&... args) {
-    return call_at_ns(seconds_to_ns(when), std::forward<F>(fn), std::forward<A>(args)...);
+    return call_at_ns(seconds_to_ns(when), nullptr, std::forward<F>(fn), std::forward<A>(args)...);
+  }
+  template <class F, class... A>
+  TimerHandle call_at(double when, const Context& context, F&& fn, A&&... args) {
+    return call_at_ns(seconds_to_ns(when), &context, std::forward<F>(fn), std::forward<A>(args)...);
   }
   /// The loop's time in seconds (monotonic, or virtual).
   double time() const noexcept { return static_cast<double>(now_ns()) / 1e9; }
@@ -195,8 +229,11 @@ class EventLoop {
   // --- futures and tasks (defined in futures.hpp and tasks.hpp)
   template <class T = void>
   Future<T> create_future();
+  /// The task runs in a copy of the current context, or in `context` (shared).
   template <class T>
   Task<T> create_task(Coro<T> coro, std::string name = {});
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name, const Context& context);
 
   // --- threads (defined in threads.hpp)
   /// Calls fn(args...) on `executor` (null: the default executor) and returns a
@@ -358,10 +395,14 @@ class EventLoop {
   };
 
   template <class F, class... A>
-  TimerHandle call_at_ns(std::int64_t when, F&& fn, A&&... args) {
+  TimerHandle call_at_ns(std::int64_t when, const Context* context, F&& fn, A&&... args) {
     check_closed();
     auto* h = new detail::CallbackHandle<std::decay_t<F>, std::decay_t<A>...>(1, std::forward<F>(fn),
                                                                               std::forward<A>(args)...);
+    if (context != nullptr) {
+      context->impl()->add_ref();
+      h->set_context(context->impl());
+    }
     h->when_ns_ = when;
     h->heap_loop_ = this;  // so that cancel() counts it for drop_cancelled_timers
     add_timer(when, h);    // the heap's reference

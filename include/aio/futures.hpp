@@ -40,11 +40,18 @@ class TaskStateBase;
 
 enum class FutureStatus : std::uint8_t { pending, finished, cancelled };
 
-/// The rarely used strings of a future or task, kept out of line so that a task that
-/// never gets a name or a cancel message does not pay for two std::strings.
+/// The rarely used fields of a future or task, kept out of line so that a task that
+/// never gets a name, a cancel message or a context does not pay for them.
 struct FutureExtras {
+  FutureExtras() = default;
+  FutureExtras(const FutureExtras&) = delete;
+  FutureExtras& operator=(const FutureExtras&) = delete;
+  ~FutureExtras() {
+    if (context != nullptr) context->release();
+  }
   std::string cancel_msg;
   std::string name;
+  ContextImpl* context = nullptr;  // a task's context (a reference); null: the empty one
 };
 
 /// A waiter in a future's callback list: an awaiting task or a done callback.
@@ -307,9 +314,14 @@ class Future<void> {
     s_->set_exception(std::make_exception_ptr(std::forward<E>(e)));
   }
   /// Schedules fn(future) (or fn()) once done, on the next iteration if already done.
+  /// It runs in a copy of the context current now, or in `context`.
   template <class F>
   CallbackId add_done_callback(F&& fn) const {
     return add_callback_as(*this, std::forward<F>(fn));
+  }
+  template <class F>
+  CallbackId add_done_callback(F&& fn, const Context& context) const {
+    return add_callback_as(*this, std::forward<F>(fn), &context);
   }
   /// Removes a callback added with add_done_callback; returns how many were removed.
   std::size_t remove_done_callback(CallbackId id) const noexcept { return s_->remove_done_callback(id); }
@@ -335,8 +347,12 @@ class Future<void> {
 
  protected:
   template <class Fut, class F>
-  static CallbackId add_callback_as(const Fut& self, F&& fn) {
+  static CallbackId add_callback_as(const Fut& self, F&& fn, const Context* context = nullptr) {
     auto* cb = new detail::DoneCallback<Fut, std::decay_t<F>>(std::forward<F>(fn));
+    if (context != nullptr) {
+      context->impl()->add_ref();
+      cb->set_context(context->impl());
+    }
     return self.s_->add_done_callback(cb);
   }
   detail::FutureStateBase* s_ = nullptr;
@@ -370,6 +386,10 @@ class Future : public Future<void> {
   template <class F>
   CallbackId add_done_callback(F&& fn) const {
     return add_callback_as(*this, std::forward<F>(fn));
+  }
+  template <class F>
+  CallbackId add_done_callback(F&& fn, const Context& context) const {
+    return add_callback_as(*this, std::forward<F>(fn), &context);
   }
 
   class Awaiter : public detail::FutureAwaiterBase {

@@ -30,10 +30,25 @@ class Runner {
   /// Closes the runner (see close()).
   ~Runner();
 
-  /// Runs `coro` as a task until it is done; see the header comment for SIGINT.
+  /// Runs `coro` as a task until it is done; see the header comment for SIGINT. The
+  /// task runs in a copy of the current context, or in `context` (Runner.run(context=)).
   template <class T>
   T run(Coro<T> coro) {
-    Task<T> task = start(std::move(coro));
+    return run_task(start(std::move(coro)));
+  }
+  template <class T>
+  T run(Coro<T> coro, const Context& context) {
+    check_runnable();
+    return run_task(loop_->create_task(std::move(coro), std::string(), context));
+  }
+  /// Cancels the tasks still pending, waits for them, and closes the loop.
+  void close();
+  /// The runner's loop, created on first use.
+  EventLoop& get_loop();
+
+ private:
+  template <class T>
+  T run_task(Task<T> task) {
     SigintScope scope(*this, task);
     try {
       return loop_->run_until_complete(Future<T>(task));
@@ -42,12 +57,6 @@ class Runner {
       throw;
     }
   }
-  /// Cancels the tasks still pending, waits for them, and closes the loop.
-  void close();
-  /// The runner's loop, created on first use.
-  EventLoop& get_loop();
-
- private:
   template <class T>
   Task<T> start(Coro<T> coro) {
     check_runnable();

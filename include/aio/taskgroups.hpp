@@ -40,6 +40,18 @@ class TaskGroup {
     track(Task<>(task));
     return task;
   }
+  /// The same, running in `context` (asyncio's TaskGroup.create_task(context=)).
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name, const Context& context) {
+    check_can_create();
+    Task<T> task = loop_->create_task(std::move(coro), std::move(name), context);
+    track(Task<>(task));
+    return task;
+  }
+  template <class T>
+  Task<T> create_task(Coro<T> coro, const Context& context) {
+    return create_task(std::move(coro), std::string(), context);
+  }
 
   Coro<> aenter();
   Coro<> aexit(std::exception_ptr error);

@@ -74,6 +74,12 @@ class TaskStateBase : public FutureStateBase {
 
   std::string get_name() const;
   void set_name(std::string name);
+  /// The context every step runs in (null: the empty one); set_context adopts a
+  /// reference. Kept in extras_ so that a task without one stays 128 bytes.
+  ContextImpl* context() const noexcept { return extras_ != nullptr ? extras_->context : nullptr; }
+  void set_context(ContextImpl* ctx) noexcept;
+  /// The task's context, made when it has none yet (a reference, for Context).
+  ContextImpl* get_context();
   std::uint32_t cancelling() const noexcept { return num_cancels_requested_; }
   std::uint32_t uncancel() noexcept {
     if (num_cancels_requested_ > 0) --num_cancels_requested_;
@@ -95,11 +101,14 @@ class TaskStateBase : public FutureStateBase {
   std::uint32_t num_cancels_requested_ = 0;
   bool must_cancel_ = false;
   bool started_ = false;
+  bool has_context_ = false;  // extras_->context is set: the step enters it
 
  protected:
   ~TaskStateBase() override;
 
  private:
+  void step_in_context();
+  void adopt_step_context(ContextImpl* ctx) noexcept;
   void finish();  // the root coroutine ended: record how, then leave the pending list
   void finish_cancelled_unstarted();
   void leave_loop() noexcept;
@@ -144,6 +153,8 @@ class TaskMethods {
   std::uint32_t cancelling() const noexcept { return st()->cancelling(); }
   /// Withdraws one cancel() request; returns how many remain.
   std::uint32_t uncancel() const noexcept { return st()->uncancel(); }
+  /// The context the task runs in (asyncio.Task.get_context(), 3.12).
+  Context get_context() const { return Context(st()->get_context()); }
   /// The coroutine's function name, file, definition line and frame address;
   /// repr() reads like Python's "<coroutine object main at 0x...>".
   CoroInfo get_coro() const noexcept {
@@ -177,6 +188,10 @@ class Task<void> : public Future<void>, public detail::TaskMethods<Task<void>> {
   CallbackId add_done_callback(F&& fn) const {
     return add_callback_as(*this, std::forward<F>(fn));
   }
+  template <class F>
+  CallbackId add_done_callback(F&& fn, const Context& context) const {
+    return add_callback_as(*this, std::forward<F>(fn), &context);
+  }
 };
 
 template <class T>
@@ -189,6 +204,10 @@ class Task : public Future<T>, public detail::TaskMethods<Task<T>> {
   CallbackId add_done_callback(F&& fn) const {
     return Future<void>::add_callback_as(*this, std::forward<F>(fn));
   }
+  template <class F>
+  CallbackId add_done_callback(F&& fn, const Context& context) const {
+    return Future<void>::add_callback_as(*this, std::forward<F>(fn), &context);
+  }
 };
 
 template <class T>
@@ -197,14 +216,37 @@ Task<T> EventLoop::create_task(Coro<T> coro, std::string name) {
   if (!coro) throw TypeError("create_task() needs a coroutine");
   auto* s = new detail::TaskState<T>(this, coro.release());
   if (!name.empty()) s->set_name(std::move(name));
+  // asyncio: context=None runs the task in copy_context(); no variable set: nothing.
+  if (detail::tls_context != nullptr) [[unlikely]] s->set_context(detail::copy_current_context());
+  return Task<T>(s);
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Coro<T> coro, std::string name, const Context& context) {
+  check_closed();
+  if (!coro) throw TypeError("create_task() needs a coroutine");
+  auto* s = new detail::TaskState<T>(this, coro.release());
+  if (!name.empty()) s->set_name(std::move(name));
+  context.impl()->add_ref();
+  s->set_context(context.impl());
   return Task<T>(s);
 }
 
 /// Schedules the coroutine as a task on the running loop; its first step runs on a
-/// later iteration. The loop keeps it alive until it finishes.
+/// later iteration. The loop keeps it alive until it finishes. Every step runs in a
+/// copy of the context current now, or in `context` (shared with whoever else runs
+/// in it: asyncio's create_task(coro, name=, context=)).
 template <class T>
 Task<T> create_task(Coro<T> coro, std::string name = {}) {
   return get_running_loop().create_task(std::move(coro), std::move(name));
+}
+template <class T>
+Task<T> create_task(Coro<T> coro, std::string name, const Context& context) {
+  return get_running_loop().create_task(std::move(coro), std::move(name), context);
+}
+template <class T>
+Task<T> create_task(Coro<T> coro, const Context& context) {
+  return get_running_loop().create_task(std::move(coro), std::string(), context);
 }
 
 /// Any other awaitable (sleep(), ...) runs as a task through a coroutine around it.

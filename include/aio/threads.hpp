@@ -167,11 +167,21 @@ auto EventLoop::run_in_executor(Executor* executor, F&& fn, A&&... args) {
   return fut;
 }
 
-/// Runs fn(args...) on the running loop's default executor (asyncio.to_thread).
+/// Runs fn(args...) on the running loop's default executor (asyncio.to_thread), in a
+/// copy of the caller's context (run_in_executor does not copy it, as in asyncio).
 /// Nothing starts until the coroutine is awaited or made a task.
 template <class F, class... A>
 Coro<std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>> to_thread(F fn, A... args) {
-  co_return co_await get_running_loop().run_in_executor(nullptr, std::move(fn), std::move(args)...);
+  using R = std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>;
+  // asyncio: loop.run_in_executor(None, functools.partial(ctx.run, func, *args)) with
+  // ctx = copy_context(). A null copy (no variable set) is still a scope of its own:
+  // what fn sets stays out of the worker thread's context.
+  auto in_context = [ctx = detail::ContextRef(detail::copy_current_context()), fn = std::move(fn)](
+                        A&&... a) mutable -> R {
+    detail::ContextScope scope(ctx.slot());
+    return std::invoke(std::move(fn), std::move(a)...);
+  };
+  co_return co_await get_running_loop().run_in_executor(nullptr, std::move(in_context), std::move(args)...);
 }
 
 /// Schedules `coro` as a task on `loop` from any thread; the std::future gets its

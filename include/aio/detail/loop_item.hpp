@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "aio/detail/context.hpp"
 #include "aio/detail/pool.hpp"
 
 namespace aio {
@@ -79,8 +80,13 @@ class LoopItem {
   std::atomic<std::uint32_t> refs_{1};
 };
 
-/// A callback the loop will call: asyncio's Handle and TimerHandle.
+/// A callback the loop will call: asyncio's Handle and TimerHandle. It runs in the
+/// context current when it was made (a copy; null when no context variable was ever
+/// set in that thread), or in the one given to set_context().
 class HandleBase : public LoopItem, public PoolAllocated {
+  // First: it fits in LoopItem's tail padding.
+  bool cancelled_ = false;
+
  public:
   void run() final {
     if (!cancelled_) invoke_guarded();
@@ -103,11 +109,21 @@ class HandleBase : public LoopItem, public PoolAllocated {
   /// Loop time (seconds) of a timer handle.
   double when() const noexcept { return static_cast<double>(when_ns_) / 1e9; }
 
+  /// Runs the callback in `ctx` instead (adopts the reference; asyncio's context=).
+  void set_context(ContextImpl* ctx) noexcept {
+    if (context_ != nullptr) context_->release();
+    context_ = ctx;
+  }
+
   std::int64_t when_ns_ = -1;  // -1: not a timer
   EventLoop* heap_loop_ = nullptr;  // the loop whose timer heap refers to this handle
+  ContextImpl* context_;            // a reference, or null: the empty context
 
  protected:
-  explicit HandleBase(std::uint32_t refs) : LoopItem(refs) {}
+  explicit HandleBase(std::uint32_t refs) : LoopItem(refs), context_(copy_current_context()) {}
+  ~HandleBase() override {
+    if (context_ != nullptr) context_->release();
+  }
   virtual void invoke() = 0;
   /// The callable's name for repr(), e.g. "main_()::{lambda()#1}".
   virtual std::string callback_name() const = 0;
@@ -116,8 +132,6 @@ class HandleBase : public LoopItem, public PoolAllocated {
   /// Calls invoke(); an exception goes to the running loop's exception handler as
   /// "Exception in callback ...", as asyncio's Handle._run does.
   void invoke_guarded() noexcept;
-
-  bool cancelled_ = false;
 };
 
 std::string callable_name(const std::type_info& type, const void* fn_ptr);
