@@ -460,14 +460,14 @@ void EventLoop::update_interest(int fd) {
   backend_->watch(fd, w.reader != nullptr, w.writer != nullptr);
 }
 
-void EventLoop::attach_io(int fd) {
+void EventLoop::attach_io(int fd, bool watch) {
   check_closed();
   if (fd < 0) throw ValueError("Invalid file descriptor: " + std::to_string(fd));
   const auto index = static_cast<std::size_t>(fd);
   if (index < watches_.size() && (watches_[index].reader != nullptr || watches_[index].writer != nullptr)) {
     throw RuntimeError("File descriptor " + std::to_string(fd) + " is used by add_reader/add_writer");
   }
-  backend_->attach(fd);
+  if (watch) backend_->attach(fd);  // detach_io's backend_->detach is a no-op without it
   if (index >= watches_.size()) watches_.resize(index + 1);
   FdWatch& w = watches_[index];
   w.attached = true;

@@ -95,6 +95,7 @@ void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol, PipeMode pi
   link_->read_only = pipe.read_only;
   link_->write_only = pipe.write_only;
   link_->terminal = pipe.terminal;
+  link_->unwatched = pipe.unwatched;
   link_set_protocol(std::move(protocol));
   link_->keep = shared_from_this();
   try {
@@ -103,7 +104,15 @@ void StreamState::link_start(std::shared_ptr<BaseProtocol> protocol, PipeMode pi
     link_fatal(std::current_exception(), "Fatal error: protocol.connection_made() call failed.");
     return;
   }
-  link_queue();  // reading starts on the next iteration, after connection_made
+  // Reading starts on the next iteration, after connection_made. A write pipe the
+  // loop cannot watch hears of no reader going (asyncio watches none on a character
+  // device) and ends by close(), abort() or a failed write; its edge, which never
+  // comes, is there for a loop that closes first, which abandons it.
+  if (link_->unwatched) {
+    link_wait();
+    return;
+  }
+  link_queue();
 }
 
 void StreamState::link_queue() noexcept {
@@ -398,23 +407,42 @@ Coro<Transport> start_protocol(Coro<std::shared_ptr<StreamState>> connecting, Pr
 }
 
 // A descriptor a pipe transport takes: a pipe, a socket or a character device (a
-// terminal), as asyncio's; made non-blocking. Until it is checked it stays the caller's.
+// terminal, /dev/null), as asyncio's; made non-blocking. Until it is checked it stays
+// the caller's.
 struct PipeFd {
   Socket sock;
-  bool terminal;  // a character device
+  bool terminal;   // a character device
+  bool unwatched;  // one epoll cannot watch
 };
 
-PipeFd pipe_socket(EventLoop& loop, int fd) {
+// epoll refuses a descriptor whose driver cannot say when it is ready (EPERM): the
+// memory devices (/dev/null, /dev/zero, /dev/full), which never make a writer wait.
+// asyncio's connect_write_pipe takes them, writing straight through; so does ours,
+// with the loop holding the descriptor without watching it (send_some fails the
+// transport if one ever said EAGAIN: no edge would come to finish the write).
+// Anything else epoll refuses, and a read pipe it refuses, stays the caller's.
+bool attach_pipe(EventLoop& loop, int fd, bool for_writing, bool character_device) {
+  try {
+    loop.attach_io(fd);
+    return true;
+  } catch (const std::system_error& e) {
+    if (e.code().value() != EPERM || !for_writing || !character_device) throw;
+  }
+  loop.attach_io(fd, false);
+  return false;
+}
+
+PipeFd pipe_socket(EventLoop& loop, int fd, bool for_writing) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_os_error(errno, "fstat on fd " + std::to_string(fd));
   if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode)) {
     throw ValueError("Pipe transport is only for pipes, sockets and character devices (fd " + std::to_string(fd) + ")");
   }
-  loop.attach_io(fd);  // first: a descriptor epoll cannot watch (/dev/null: EPERM) stays the caller's
+  const bool watched = attach_pipe(loop, fd, for_writing, S_ISCHR(st.st_mode));  // first: a refusal leaves fd alone
   try {
     Socket sock = Socket::from_fd(fd);
     sock.set_loop(&loop);
-    return {std::move(sock), S_ISCHR(st.st_mode)};
+    return {std::move(sock), S_ISCHR(st.st_mode), !watched};
   } catch (...) {
     loop.detach_io(fd);
     throw;
@@ -427,10 +455,13 @@ Coro<Transport> start_pipe(EventLoop& loop, ProtocolFactory factory, int fd, boo
                                  : "connect_write_pipe() must run on the loop it is given");
   }
   std::shared_ptr<BaseProtocol> protocol = factory();  // before the descriptor is taken, as asyncio
-  PipeFd pipe = pipe_socket(loop, fd);
+  PipeFd pipe = pipe_socket(loop, fd, !read_only);
   auto s = std::make_shared<StreamState>(std::move(pipe.sock), DEFAULT_LIMIT, loop);
   try {
-    s->link_start(std::move(protocol), {.read_only = read_only, .write_only = !read_only, .terminal = pipe.terminal});
+    s->link_start(std::move(protocol), {.read_only = read_only,
+                                        .write_only = !read_only,
+                                        .terminal = pipe.terminal,
+                                        .unwatched = pipe.unwatched});
   } catch (...) {  // not a protocol for this transport: the descriptor closes
     s->abort();
     throw;

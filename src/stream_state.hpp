@@ -59,6 +59,7 @@ struct ProtocolLink {
   bool read_only = false;      // connect_read_pipe: reads, cannot write
   bool write_only = false;     // connect_write_pipe: writes; readable means the reader went away
   bool terminal = false;       // a write pipe on a character device: only an error or a hang-up means that
+  bool unwatched = false;      // a write pipe on a device epoll cannot watch (/dev/null): no edges, ever
   std::exception_ptr exc;      // what closed the connection, for connection_lost
   std::shared_ptr<StreamState> keep;  // the connection, until connection_lost has run
 };
@@ -68,6 +69,7 @@ struct PipeMode {
   bool read_only = false;
   bool write_only = false;
   bool terminal = false;  // on a character device
+  bool unwatched = false;  // a character device epoll refuses (/dev/null, /dev/full: EPERM)
 };
 
 // One connection: the socket, the bytes read and not yet consumed, the bytes written
@@ -509,6 +511,11 @@ class StreamState final : public IoWaiter, public std::enable_shared_from_this<S
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (link_ && link_->unwatched) [[unlikely]] {
+          // No writable edge will ever come to send the rest: fail rather than keep it.
+          connection_lost(EAGAIN, "write to " + peer_str() + ": the device is not ready, and epoll cannot watch it");
+          return;
+        }
         loop_->clear_io_ready(fd, true);
         return;
       }

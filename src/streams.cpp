@@ -31,8 +31,11 @@ StreamReader::StreamReader(std::size_t limit) : s_(detail::user_handle(std::make
   if (limit == 0) throw ValueError("Limit cannot be <= 0");
 }
 
+// As asyncio's, every read raises the connection's error once there is one (a
+// reset, say), before it looks at the buffer or the EOF.
 Coro<std::string> StreamReader::read(long n) {
   auto s = s_;
+  if (s->rexc_) std::rethrow_exception(s->rexc_);
   if (n == 0) co_return std::string();
   if (n < 0) {
     // Everything until EOF.
@@ -50,14 +53,28 @@ Coro<std::string> StreamReader::read(long n) {
   co_return s->take(std::min(static_cast<std::size_t>(n), s->buffered()));
 }
 
+namespace {
+
+// Where `separator` starts in `buf`, from `offset` on (npos: not there); a one-byte
+// separator, as readline()'s, is one memchr.
+std::size_t find_separator(std::string_view buf, std::string_view separator, std::size_t offset) noexcept {
+  return separator.size() == 1 ? buf.find(separator[0], offset) : buf.find(separator, offset);
+}
+
+}  // namespace
+
+// readuntil() and readline() use the state through a plain pointer while the line is
+// in the buffer (the caller's reader holds it), and hold it only when they wait.
 Coro<std::string> StreamReader::readuntil(std::string_view separator) {
-  auto s = s_;
+  StreamState* s = s_.get();
+  std::shared_ptr<StreamState> held;
   if (separator.empty()) throw ValueError("Separator should be at least one-byte string");
+  if (s->rexc_) std::rethrow_exception(s->rexc_);  // as read()
   std::size_t offset = 0;
   for (;;) {
     const std::string_view buf = s->view();
     if (buf.size() >= separator.size()) {
-      const std::size_t at = buf.find(separator, offset);
+      const std::size_t at = find_separator(buf, separator, offset);
       if (at != std::string_view::npos) {
         if (at > s->limit_) throw LimitOverrunError("Separator is found, but chunk is longer than limit", at);
         co_return s->take(at + separator.size());
@@ -69,29 +86,43 @@ Coro<std::string> StreamReader::readuntil(std::string_view separator) {
       std::string partial = s->take(s->buffered());
       throw IncompleteReadError(std::move(partial), -1);
     }
+    if (!held) held = s_;
     co_await s->fill("readuntil");
   }
 }
 
+// asyncio's readline() is readuntil("\n") with its errors turned around: a partial
+// line at EOF is returned, and a line over the limit is dropped (or the whole buffer,
+// when its end is not in it yet) and raised as ValueError. The same steps in one frame.
 Coro<std::string> StreamReader::readline() {
-  auto s = s_;
-  try {
-    co_return co_await readuntil("\n");
-  } catch (IncompleteReadError& e) {
-    co_return std::move(e.partial);
-  } catch (const LimitOverrunError& e) {
-    // As asyncio: drop the line (or the whole buffer) and raise ValueError.
-    if (s->view().substr(e.consumed, 1) == "\n") {
-      s->consume(e.consumed + 1);
-    } else {
-      s->consume(s->buffered());
+  StreamState* s = s_.get();
+  std::shared_ptr<StreamState> held;
+  if (s->rexc_) std::rethrow_exception(s->rexc_);  // as read()
+  std::size_t offset = 0;
+  for (;;) {
+    const std::string_view buf = s->view();
+    const std::size_t at = buf.find('\n', offset);
+    if (at != std::string_view::npos) {
+      if (at > s->limit_) {
+        s->consume(at + 1);
+        throw ValueError("Separator is found, but chunk is longer than limit");
+      }
+      co_return s->take(at + 1);
     }
-    throw ValueError(e.what());
+    offset = buf.size();
+    if (offset > s->limit_) {
+      s->consume(s->buffered());
+      throw ValueError("Separator is not found, and chunk exceed the limit");
+    }
+    if (s->eof_) co_return s->take(s->buffered());
+    if (!held) held = s_;
+    co_await s->fill("readuntil");  // asyncio's readline() waits in readuntil()
   }
 }
 
 Coro<std::string> StreamReader::readexactly(std::size_t n) {
   auto s = s_;
+  if (s->rexc_) std::rethrow_exception(s->rexc_);
   while (s->buffered() < n) {
     if (s->eof_) {
       if (s->rexc_) std::rethrow_exception(s->rexc_);
@@ -616,6 +647,17 @@ std::vector<SockAddr> Server::sockets() const {
 int Server::port() const {
   if (s_->listeners.empty() || !s_->listeners.front()) throw RuntimeError("the server is not listening");
   return s_->listeners.front().getsockname().port();
+}
+
+EventLoop& Server::get_loop() const noexcept { return *s_->loop; }
+
+Coro<void> Server::aenter() { co_return; }
+
+// asyncio's Server.__aexit__: close() and wait_closed(), whatever ended the body.
+Coro<void> Server::aexit(std::exception_ptr) {
+  Server self = *this;  // the frame keeps the state
+  self.close();
+  co_await self.wait_closed();
 }
 
 namespace {

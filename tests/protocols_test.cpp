@@ -16,12 +16,14 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "support/aio_test.hpp"
 #include "support/python_peer.hpp"
+#include "support/resetting_client.hpp"
 
 namespace aio {
 namespace {
@@ -280,19 +282,37 @@ TEST(Protocols, BufferedProtocolReadsIntoItsOwnBuffer) {
 // TLS under a protocol: the handshake runs before connection_made, then both kinds
 // of protocol read the plaintext (a BufferedProtocol through its own buffer). The
 // certificate is made at test time.
+// A self-signed certificate for localhost and 127.0.0.1 (cert.pem, key.pem), made
+// with the `openssl` command in a temporary directory that goes with it.
+struct TlsFiles {
+  std::string dir;
+  TlsFiles() {
+    char tmpl[] = "/tmp/aio-protocols-tls-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir = tmpl;
+    const std::string make = "cd " + dir +
+                             " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                             " -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost"
+                             " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
+    if (std::system(make.c_str()) != 0) throw std::runtime_error("making the certificate failed");
+  }
+  ~TlsFiles() { (void)std::system(("rm -rf " + dir).c_str()); }
+  TlsFiles(const TlsFiles&) = delete;
+  TlsFiles& operator=(const TlsFiles&) = delete;
+  std::string cert() const { return dir + "/cert.pem"; }
+  SSLContext server() const {
+    SSLContext ctx(PROTOCOL_TLS_SERVER);
+    ctx.load_cert_chain(cert(), dir + "/key.pem");
+    return ctx;
+  }
+  SSLContext client() const { return create_default_context(Purpose::SERVER_AUTH, cert()); }
+};
+
 TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
-  char tmpl[] = "/tmp/aio-protocols-tls-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
-  const std::string make = "cd " + dir +
-                           " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                           " -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost"
-                           " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1";
-  ASSERT_EQ(std::system(make.c_str()), 0);
-  auto main_ = [&dir]() -> Coro<> {
-    SSLContext server_ctx(PROTOCOL_TLS_SERVER);
-    server_ctx.load_cert_chain(dir + "/cert.pem", dir + "/key.pem");
-    SSLContext client_ctx = create_default_context(Purpose::SERVER_AUTH, dir + "/cert.pem");
+  const TlsFiles files;
+  auto main_ = [&files]() -> Coro<> {
+    SSLContext server_ctx = files.server();
+    SSLContext client_ctx = files.client();
     std::shared_ptr<Recorder> server_side;
     Server server =
         co_await create_server(get_running_loop(), keeping_last(server_side, true), "127.0.0.1", 0, {.ssl = server_ctx});
@@ -358,7 +378,62 @@ TEST(Protocols, OverTlsBothKindsReadThePlaintext) {
     co_await wait_for(streams.wait_closed(), kBound);
   };
   aio::run(main_());
-  (void)std::system(("rm -rf " + dir).c_str());
+}
+
+// Writes `size` bytes at connection_made, in one write, through a socket whose send
+// buffer is made small: most of it waits in the transport's buffer.
+struct BigWriter : Recorder {
+  std::size_t size = 0;
+  Transport kept;  // Recorder drops its transport at connection_lost
+  void connection_made(Transport t) override {
+    Recorder::connection_made(t);
+    kept = t;
+    const int small = 64 * 1024;
+    ::setsockopt(t.fileno(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    t.write(std::string(size, 'w'));
+  }
+};
+
+// The peer (python3's ssl module, support/resetting_client.hpp) reads 64 KiB of a
+// large write over TLS, stops, and resets the connection: as asyncio's, the
+// protocol's connection_lost gets the OS error (the reset, or the broken pipe after
+// it), once, and the loop's exception handler hears nothing of it. The write buffer
+// goes with the connection.
+TEST(Protocols, OverTlsAResetDuringALargeWriteIsLostOnceWithTheError) {
+  const TlsFiles files;
+  auto main_ = [&files]() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
+    std::shared_ptr<BigWriter> writer;
+    auto factory = [&writer] {
+      writer = std::make_shared<BigWriter>();
+      writer->size = 8 * 1024 * 1024;  // far more than the buffers on the way hold
+      return writer;
+    };
+    Server server = co_await create_server(loop, factory, "127.0.0.1", 0, {.ssl = files.server()});
+    test::ResettingClient client = co_await test::ResettingClient::start(server.port(), files.cert(), "read");
+    EXPECT_EQ(co_await client.report(), "read 65536\n");
+    CO_ASSERT_TRUE(writer != nullptr);
+    EXPECT_GT(writer->kept.get_write_buffer_size(), 64u * 1024);  // it reads no more: most of it waits here
+    EXPECT_EQ(writer->calls, strings("made"));
+    EXPECT_EQ(co_await client.reset(), 0);
+    co_await wait_for(writer->lost, kBound);
+    for (int i = 0; i < 20; ++i) co_await sleep(0.001);  // iterations for a second connection_lost
+    EXPECT_EQ(writer->calls, strings("made", "lost(error)"));
+    EXPECT_EQ(writer->flow, strings("pause_writing"));  // the write was still in the buffer
+    EXPECT_TRUE(holds<ConnectionResetError>(writer->lost_exc) || holds<BrokenPipeError>(writer->lost_exc))
+        << what_of(writer->lost_exc);
+    EXPECT_NE(what_of(writer->lost_exc).find(writer->kept.peername().str()), std::string::npos)
+        << what_of(writer->lost_exc);  // names the peer
+    EXPECT_EQ(writer->kept.get_write_buffer_size(), 0u);
+    EXPECT_TRUE(writer->kept.is_closing());
+    writer->kept = Transport();
+    EXPECT_EQ(reported, std::vector<std::string>());
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
 }
 
 TEST(Protocols, PauseReadingHoldsTheDataUntilResumed) {
@@ -1097,6 +1172,89 @@ TEST(Protocols, PipeTransportsRejectFilesAndProtocolsThatCannotRead) {
     EXPECT_TRUE(holds<BrokenPipeError>(feeder->lost_exc)) << what_of(feeder->lost_exc);
   };
   aio::run(main_());
+}
+
+// asyncio's connect_write_pipe takes any character device, /dev/null too, which
+// epoll cannot watch (EPERM): the writes go straight through and nothing is ever
+// buffered; close() gives connection_lost(null) and closes the descriptor. A write
+// such a device refuses (/dev/full: ENOSPC) ends the transport with that OSError,
+// which the loop's exception handler does not hear of. Reading one stays refused.
+TEST(Protocols, WritePipeOnDevNullTakesEverythingAtOnce) {
+  auto main_ = []() -> Coro<> {
+    EventLoop& loop = get_running_loop();
+    std::vector<std::string> reported;
+    loop.set_exception_handler([&](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    CO_ASSERT_TRUE(null >= 0);
+    auto [transport, sink] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, null);
+    EXPECT_EQ(transport.fileno(), null);
+    EXPECT_FALSE(transport.is_reading());
+    const std::string block(1 << 20, 'n');
+    for (int i = 0; i < 64; ++i) {  // 64 MiB: far more than any buffer, were there one
+      transport.write(block);
+      EXPECT_EQ(transport.get_write_buffer_size(), 0u);
+    }
+    for (int i = 0; i < 10; ++i) co_await sleep(0);  // iterations: nothing happens
+    EXPECT_EQ(sink->calls, strings("made"));  // no pause_writing
+    EXPECT_FALSE(transport.is_closing());
+    transport.write("and the rest");
+    EXPECT_EQ(transport.get_write_buffer_size(), 0u);
+    transport.close();
+    EXPECT_TRUE(transport.is_closing());
+    co_await wait_for(sink->lost, kBound);
+    EXPECT_EQ(sink->calls, strings("made", "lost"));
+    EXPECT_FALSE(sink->lost_exc) << what_of(sink->lost_exc);
+    EXPECT_EQ(transport.fileno(), -1);
+
+    const int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+    CO_ASSERT_TRUE(full >= 0);
+    auto [t2, refused] = co_await connect_write_pipe(loop, [] { return std::make_shared<PipeFeeder>(); }, full);
+    t2.write("no space");
+    EXPECT_TRUE(t2.is_closing());
+    EXPECT_EQ(t2.get_write_buffer_size(), 0u);
+    co_await wait_for(refused->lost, kBound);
+    EXPECT_EQ(refused->calls, strings("made", "lost(error)"));
+    try {
+      std::rethrow_exception(refused->lost_exc);
+    } catch (const OSError& e) {
+      EXPECT_EQ(e.code().value(), ENOSPC);
+      EXPECT_NE(std::string(e.what()).find("pipe " + std::to_string(full)), std::string::npos) << e.what();
+    } catch (...) {
+      ADD_FAILURE() << what_of(refused->lost_exc);
+    }
+
+    const int read_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CO_ASSERT_TRUE(read_null >= 0);
+    bool raised = false;
+    try {
+      (void)co_await connect_read_pipe(loop, [] { return std::make_shared<Recorder>(); }, read_null);
+    } catch (const std::system_error& e) {
+      raised = e.code().value() == EPERM;
+    }
+    EXPECT_TRUE(raised);
+    EXPECT_TRUE(is_open(read_null));  // still the caller's
+    ::close(read_null);
+    EXPECT_EQ(reported, std::vector<std::string>());
+  };
+  aio::run(main_());
+
+  // The loop closing with one still open frees it, as a watched one.
+  std::weak_ptr<PipeFeeder> seen;
+  {
+    EventLoop loop;
+    auto open_it = [](std::weak_ptr<PipeFeeder>& out) -> Coro<> {
+      const int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      CO_ASSERT_TRUE(fd >= 0);
+      auto [transport, sink] =
+          co_await connect_write_pipe(get_running_loop(), [] { return std::make_shared<PipeFeeder>(); }, fd);
+      transport.write("left open");
+      out = sink;
+    };
+    loop.run_until_complete(open_it(seen));
+    EXPECT_FALSE(seen.expired());  // its transport holds it while the loop is open
+    loop.close();
+  }
+  EXPECT_TRUE(seen.expired());
 }
 
 // --- subprocesses with protocols (subprocess_exec, subprocess_shell)

@@ -1,9 +1,11 @@
 // TLS streams over real sockets on 127.0.0.1: aio against `openssl s_server` and
-// `openssl s_client`, and aio on both ends. The certificates (a CA, a good server
-// certificate for localhost and 127.0.0.1, an expired one, one for another host, a
-// self-signed one and a client certificate) are made with the `openssl` command in a
-// temporary directory. These run on the real clock; timeouts only bound a hang,
-// except the handshake timeout's own test (0.2 s against a peer that never answers).
+// `openssl s_client`, aio on both ends, and python3's ssl module as a client that
+// resets the connection (support/resetting_client.hpp). The certificates (a CA, a
+// good server certificate for localhost and 127.0.0.1, an expired one, one for
+// another host, a self-signed one and a client certificate) are made with the
+// `openssl` command in a temporary directory. These run on the real clock; timeouts
+// only bound a hang, except the handshake timeout's own test (0.2 s against a peer
+// that never answers).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,11 +17,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "support/aio_test.hpp"
+#include "support/resetting_client.hpp"
 
 extern char** environ;
 
@@ -33,6 +37,19 @@ static_assert(std::is_base_of_v<SSLError, SSLCertVerificationError>);
 static_assert(std::is_trivially_destructible_v<SSLOption>);  // see SSLOption
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Whether e holds an E.
+template <class E>
+bool holds(const std::exception_ptr& e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const E&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 // --- certificates
 
@@ -719,6 +736,197 @@ TEST(SSLServer, AClientThatClosesWithoutReadingLosesNothing) {
     }
     server.close();
     co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+// --- resets under TLS: the peer closes with SO_LINGER {1, 0}, an RST and no close_notify
+
+// The error of a connection the peer reset: ConnectionResetError (BrokenPipeError
+// when the kernel had told it once already), naming the peer and what failed.
+void expect_reset(const std::exception_ptr& e, const std::string& peer, const std::string& call) {
+  ASSERT_TRUE(e != nullptr);
+  try {
+    std::rethrow_exception(e);
+  } catch (const ConnectionResetError& x) {
+    EXPECT_EQ(x.code().value(), ECONNRESET);
+    EXPECT_TRUE(contains(x.what(), call + " " + peer)) << x.what();
+  } catch (const BrokenPipeError& x) {
+    EXPECT_EQ(x.code().value(), EPIPE);
+    EXPECT_TRUE(contains(x.what(), call + " " + peer)) << x.what();
+  } catch (...) {
+    ADD_FAILURE() << exception_repr(std::current_exception());
+  }
+}
+
+// Serves one line back on the next connection: the server outlived the reset one.
+Coro<void> expect_served(int port) {
+  auto [reader, writer] = co_await wait_for(open_connection("127.0.0.1", port, {.ssl = client_context()}), kBound);
+  writer.write("after the reset\n");
+  EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "after the reset\n");
+  writer.close();
+  co_await wait_for(writer.wait_closed(), kBound);
+}
+
+TEST(SSLServer, APeerThatResetsDuringALargeWriteFailsTheDrainAndTheServerGoesOn) {
+  auto main_ = []() -> Coro<> {
+    std::vector<std::string> reported;
+    get_running_loop().set_exception_handler(
+        [&reported](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
+    // The buffers on the way hold a few hundred KiB (the client's receive buffer and
+    // our send buffer are small): once the client stops reading, the first drain
+    // waits for good.
+    constexpr std::size_t kSize = 8 * 1024 * 1024;
+    constexpr std::size_t kChunk = 1024 * 1024;
+    int connections = 0;
+    std::size_t written = 0;
+    bool draining = false;
+    std::optional<StreamWriter> first;
+    std::exception_ptr failed;
+    std::string peer;
+    Event done;
+    auto handler = [&](StreamReader reader, StreamWriter writer) -> Coro<void> {
+      if (++connections > 1) {
+        co_await echo(reader, writer);
+        co_return;
+      }
+      first = writer;
+      peer = writer.peername().str();
+      const int small = 64 * 1024;
+      ::setsockopt(writer.fileno(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+      const std::string chunk(kChunk, 'r');
+      try {
+        while (written < kSize) {
+          writer.write(chunk);
+          written += kChunk;
+          draining = true;
+          co_await writer.drain();
+          draining = false;
+        }
+      } catch (const std::exception&) {
+        failed = std::current_exception();
+      }
+      done.set();
+    };
+    Server server = co_await start_server(handler, "127.0.0.1", 0, {.ssl = server_context()});
+    test::ResettingClient client = co_await test::ResettingClient::start(server.port(), certs()("ca.pem"), "read");
+    EXPECT_EQ(co_await client.report(), "read 65536\n");
+    CO_ASSERT_TRUE(first.has_value());
+    EXPECT_TRUE(draining);  // our only suspension point: the drain waits, the reset comes
+    EXPECT_GT(first->get_write_buffer_size(), 64u * 1024);
+    EXPECT_FALSE(done.is_set());
+    EXPECT_EQ(co_await client.reset(), 0);
+    co_await wait_for(done.wait(), kBound);
+    EXPECT_EQ(written, kChunk);
+    expect_reset(failed, peer, "send to");
+    EXPECT_EQ(first->get_write_buffer_size(), 0u);  // the buffer went with the connection
+    first->write("dropped");  // as asyncio: a write to a lost connection goes nowhere
+    EXPECT_THROW(co_await first->drain(), ConnectionResetError);  // and drain says why again
+    first.reset();
+    co_await expect_served(server.port());
+    EXPECT_EQ(connections, 2);
+    EXPECT_EQ(reported, std::vector<std::string>());
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+// As asyncio: a reset while a read waits is ConnectionResetError (not an EOF, and not
+// IncompleteReadError even with a part of what readexactly wants in the buffer), and
+// every later read raises it again.
+TEST(SSLServer, AResetWhileReadingRaisesConnectionResetErrorOnBothSides) {
+  auto main_ = []() -> Coro<> {
+    std::vector<std::string> reported;
+    get_running_loop().set_exception_handler(
+        [&reported](EventLoop&, const ExceptionContext& ctx) { reported.push_back(ctx.message); });
+    // The server side, in readexactly, reset by the python3 client.
+    std::string peer, hello;
+    std::optional<StreamReader> waiting;
+    std::exception_ptr failed, again;
+    Event done;
+    auto waits = [&](StreamReader reader, StreamWriter writer) -> Coro<void> {
+      peer = writer.peername().str();
+      hello = co_await reader.readline();
+      waiting = reader;
+      writer.write("ready\n");
+      co_await writer.drain();
+      try {
+        (void)co_await reader.readexactly(1024 * 1024);
+        ADD_FAILURE() << "readexactly returned";
+      } catch (const std::exception&) {
+        failed = std::current_exception();
+      }
+      try {
+        (void)co_await reader.read(100);
+      } catch (const std::exception&) {
+        again = std::current_exception();
+      }
+      done.set();
+    };
+    Server server = co_await start_server(waits, "127.0.0.1", 0, {.ssl = server_context()});
+    test::ResettingClient client = co_await test::ResettingClient::start(server.port(), certs()("ca.pem"), "write");
+    EXPECT_EQ(co_await client.report(), "sent\n");
+    CO_ASSERT_TRUE(waiting.has_value());
+    for (int i = 0; i < 20000 && waiting->buffered().size() < 12; ++i) co_await sleep(0.001);  // bounds a hang only
+    EXPECT_EQ(waiting->buffered(), "a part of it");  // readexactly has it, and waits for more
+    EXPECT_FALSE(done.is_set());
+    EXPECT_EQ(co_await client.reset(), 0);
+    co_await wait_for(done.wait(), kBound);
+    EXPECT_EQ(hello, "hello\n");
+    expect_reset(failed, peer, "recv from");
+    EXPECT_TRUE(holds<ConnectionResetError>(again)) << exception_repr(again);  // buffered bytes or not
+    EXPECT_TRUE(holds<ConnectionResetError>(waiting->exception())) << exception_repr(waiting->exception());
+    waiting.reset();
+    server.close();
+    co_await wait_for(server.wait_closed(), kBound);
+
+    // The client side, in read, reset by an aio server that aborts with SO_LINGER {1, 0}.
+    int accepted_fd = -1;
+    int connections = 0;
+    Event sent;
+    auto answers = [&](StreamReader reader, StreamWriter writer) -> Coro<void> {
+      if (++connections > 1) {
+        co_await echo(reader, writer);
+        co_return;
+      }
+      (void)co_await reader.readline();
+      accepted_fd = writer.fileno();
+      writer.write("some\n");
+      co_await writer.drain();
+      sent.set();
+      try {
+        (void)co_await reader.read();  // until the abort
+      } catch (const std::exception&) {
+      }
+    };
+    Server resetting = co_await start_server(answers, "127.0.0.1", 0, {.ssl = server_context()});
+    auto [reader, writer] =
+        co_await wait_for(open_connection("127.0.0.1", resetting.port(), {.ssl = client_context()}), kBound);
+    writer.write("go\n");
+    EXPECT_EQ(co_await wait_for(reader.readline(), kBound), "some\n");
+    co_await wait_for(sent.wait(), kBound);
+    Task<std::string> reading = create_task(reader.read(65536));
+    for (int i = 0; i < 5; ++i) co_await sleep(0);  // it starts, finds nothing, and waits
+    CO_ASSERT_TRUE(!reading.done());
+    linger lg{1, 0};
+    CO_ASSERT_TRUE(::setsockopt(accepted_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    resetting.abort_clients();  // closed at once: the RST
+    std::exception_ptr client_failed;
+    try {
+      (void)co_await wait_for(reading, kBound);
+      ADD_FAILURE() << "read returned";
+    } catch (const std::exception&) {
+      client_failed = std::current_exception();
+    }
+    const SockAddr server_addr("127.0.0.1", resetting.port());
+    expect_reset(client_failed, server_addr.str(), "recv from");
+    EXPECT_TRUE(holds<ConnectionResetError>(reader.exception())) << exception_repr(reader.exception());
+    EXPECT_THROW((void)co_await reader.readline(), ConnectionResetError);
+    co_await expect_served(resetting.port());
+    EXPECT_EQ(reported, std::vector<std::string>());
+    resetting.close();
+    co_await wait_for(resetting.wait_closed(), kBound);
   };
   aio::run(main_());
 }

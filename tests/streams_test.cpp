@@ -16,6 +16,7 @@
 #include "aio/detail/byte_buffer.hpp"
 #include "support/aio_test.hpp"
 #include "support/peer_process.hpp"
+#include "support/python_peer.hpp"
 
 namespace aio {
 namespace {
@@ -396,6 +397,62 @@ TEST(Streams, TheLimitStopsAnOverlongLine) {
   aio::run(main_());
 }
 
+// readline() at and over the limit, and at EOF, line for line as asyncio's
+// StreamReader(limit=8) fed the same bytes (python3 runs the same story).
+TEST(Streams, ReadlineAtTheLimitAndAtEofAsAsyncio) {
+  const std::vector<std::string> feeds{"0123456789abcdef\nnext\n01234567\n", "0123456789", "tail\nab", "cdefghij\nk"};
+  const std::vector<int> reads{3, 1, 1, 1};  // readline() calls after each feed; then EOF and two more
+  std::vector<std::string> ours, theirs;
+  auto main_ = [&]() -> Coro<> {
+    StreamReader r(8);
+    auto line = [&]() -> Coro<> {
+      try {
+        const std::string got = co_await r.readline();
+        ours.push_back("'" + got + "'");
+      } catch (const ValueError& e) {
+        ours.push_back(std::string("ValueError ") + e.what());
+      }
+    };
+    for (std::size_t i = 0; i < feeds.size(); ++i) {
+      r.feed_data(feeds[i]);
+      for (int k = 0; k < reads[i]; ++k) co_await line();
+    }
+    r.feed_eof();
+    co_await line();
+    co_await line();
+    test::PeerRun run = co_await test::run_python(R"(
+import asyncio
+async def main():
+    r = asyncio.StreamReader(limit=8)
+    async def line():
+        try:
+            print("'" + (await r.readline()).decode() + "'", end="\0")
+        except ValueError as e:
+            print("ValueError", e, end="\0")
+    for data, n in [(b"0123456789abcdef\nnext\n01234567\n", 3), (b"0123456789", 1), (b"tail\nab", 1), (b"cdefghij\nk", 1)]:
+        r.feed_data(data)
+        for _ in range(n):
+            await line()
+    r.feed_eof()
+    await line()
+    await line()
+asyncio.run(main())
+)");
+    EXPECT_EQ(run.status, 0) << run.err;
+    for (std::size_t at = 0; at < run.out.size();) {
+      const std::size_t end = run.out.find('\0', at);
+      theirs.push_back(run.out.substr(at, end - at));
+      at = end + 1;
+    }
+  };
+  aio::run(main_());
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(ours, (std::vector<std::string>{"ValueError Separator is found, but chunk is longer than limit", "'next\n'",
+                                            "'01234567\n'", "ValueError Separator is not found, and chunk exceed the limit",
+                                            "'tail\n'", "ValueError Separator is found, but chunk is longer than limit",
+                                            "'k'", "''"}));
+}
+
 TEST(Streams, ACancelledReadexactlyLosesNothing) {
   auto main_ = []() -> Coro<> {
     StreamReader r;
@@ -520,6 +577,51 @@ TEST(Streams, CancelledWaitClosedAndServerWaitClosed) {
     writer.close();
     co_await wait_for(writer.wait_closed(), kBound);
     co_await wait_for(server.wait_closed(), kBound);
+  };
+  aio::run(main_());
+}
+
+// `async with server:` (asyncio's Server.__aenter__/__aexit__): the body gets the
+// server; leaving it, normally or by an exception, closes the server and waits for
+// wait_closed(), which waits for the connections still open.
+TEST(Streams, AsyncWithServerClosesItAndWaitsForItsConnections) {
+  auto main_ = []() -> Coro<> {
+    Server server = co_await start_server(echo_lines, "127.0.0.1", 0);
+    EXPECT_EQ(&server.get_loop(), &get_running_loop());
+    const int port = server.port();
+    std::vector<std::string> log;
+    Task<void> client;  // its connection stays open after the body
+    co_await async_with(server, [&](Server& s) -> Coro<> {
+      EXPECT_TRUE(s.is_serving());
+      auto [reader, writer] = co_await open_connection("127.0.0.1", s.port());
+      writer.write("inside\n");
+      log.push_back(co_await wait_for(reader.readline(), kBound));
+      client = create_task([](StreamReader r, StreamWriter w, std::vector<std::string>& out) -> Coro<> {
+        for (int i = 0; i < 3; ++i) co_await sleep(0);  // the exit is waiting for this connection by now
+        out.push_back("client closes");
+        w.close();
+        co_await w.wait_closed();
+        (void)r;
+      }(reader, writer, log));
+    });
+    log.push_back("exited");
+    EXPECT_TRUE(client.done());  // the exit waited for the connection to go
+    EXPECT_EQ(log, (std::vector<std::string>{"inside\n", "client closes", "exited"}));
+    EXPECT_FALSE(server.is_serving());
+    EXPECT_THROW(co_await open_connection("127.0.0.1", port), ConnectionRefusedError);
+
+    // An exception leaving the body closes the server too, and goes on.
+    Server second = co_await start_server(echo_lines, "127.0.0.1", 0);
+    try {
+      co_await async_with(second, [](Server&) -> Coro<> {
+        throw ValueError("from the body");
+        co_return;
+      });
+      ADD_FAILURE() << "the body's exception was lost";
+    } catch (const ValueError& e) {
+      EXPECT_STREQ(e.what(), "from the body");
+    }
+    EXPECT_FALSE(second.is_serving());
   };
   aio::run(main_());
 }

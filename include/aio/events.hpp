@@ -285,7 +285,10 @@ class EventLoop {
 
   // --- aio's own sockets and pipes (not part of the asyncio API; see io_wait.hpp)
   /// Watches fd edge-triggered in both directions until detach_io (before it closes).
-  void attach_io(int fd);
+  /// watch = false holds it the same way without watching it, for a descriptor epoll
+  /// refuses (/dev/null): no edge ever comes, and a waiter set on it is abandoned
+  /// when the loop closes, as any other.
+  void attach_io(int fd, bool watch = true);
   void detach_io(int fd) noexcept;
   bool is_attached(int fd) const noexcept {
     return fd >= 0 && static_cast<std::size_t>(fd) < watches_.size() && watches_[static_cast<std::size_t>(fd)].attached;

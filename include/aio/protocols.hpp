@@ -332,8 +332,10 @@ auto connect_read_pipe(EventLoop& loop, Factory factory, int fd) -> Coro<std::pa
 /// buffers the rest, with pause_writing/resume_writing at the write buffer's limits;
 /// write_eof() and close() close the pipe once the buffer is out. When the reader
 /// closes its end the transport closes too: connection_lost(null) with nothing
-/// buffered, else BrokenPipeError. Takes `fd` as connect_read_pipe does; it does not
-/// read (pause_reading() and resume_reading() throw NotImplementedError).
+/// buffered, else BrokenPipeError. Takes `fd` as connect_read_pipe does, and also a
+/// character device epoll cannot watch (/dev/null), which takes every write at once
+/// (a write it refuses ends the transport with its OSError). It does not read
+/// (pause_reading() and resume_reading() throw NotImplementedError).
 template <class Factory>
 auto connect_write_pipe(EventLoop& loop, Factory factory, int fd) -> Coro<std::pair<Transport, decltype(factory())>> {
   return detail::with_protocol(std::move(factory), [&](detail::ProtocolFactory made) {

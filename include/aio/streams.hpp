@@ -54,7 +54,9 @@ class StreamReader {
   explicit StreamReader(std::size_t limit = DEFAULT_LIMIT);
   explicit StreamReader(std::shared_ptr<detail::StreamState> s) noexcept : s_(std::move(s)) {}
 
-  /// Up to n bytes (n < 0: everything until EOF); "" at EOF.
+  /// Up to n bytes (n < 0: everything until EOF); "" at EOF. Every read method
+  /// raises the connection's error (ConnectionResetError after a reset, an SSLError,
+  /// or what set_exception gave) once there is one, as asyncio's, buffered data or not.
   Coro<std::string> read(long n = -1);
   /// One line with its "\n"; the partial line at EOF; ValueError past the limit.
   Coro<std::string> readline();
@@ -175,6 +177,13 @@ class Server {
   /// The listening sockets' addresses; port() of the first gives a port picked for 0.
   std::vector<SockAddr> sockets() const;
   int port() const;
+  /// The loop the server runs on.
+  EventLoop& get_loop() const noexcept;
+
+  /// `async with server:` (aio::async_with): the body gets the server; leaving it, by
+  /// any path, closes the server and waits for it to be closed (wait_closed()).
+  Coro<void> aenter();
+  Coro<void> aexit(std::exception_ptr e);
 
  private:
   std::shared_ptr<State> s_;
