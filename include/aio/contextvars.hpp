@@ -36,6 +36,7 @@
 #include <utility>
 
 #include "aio/detail/context.hpp"
+#include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 
 namespace aio {
@@ -89,21 +90,6 @@ std::size_t context_size(const ContextImpl* ctx) noexcept;
 /// Context::run's entry and exit: RuntimeError when ctx is already entered.
 ContextImpl* context_enter(ContextImpl* ctx);
 void context_exit(ContextImpl* ctx, ContextImpl* outer) noexcept;
-std::string value_repr_string(const std::string& s);
-
-/// Python's repr() of a default value, for ContextVar's repr.
-template <class T>
-std::string context_value_repr(const T& v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v ? "True" : "False";
-  } else if constexpr (std::is_arithmetic_v<T>) {
-    return std::to_string(v);
-  } else if constexpr (std::is_convertible_v<const T&, std::string>) {
-    return value_repr_string(std::string(v));
-  } else {
-    return "<object>";
-  }
-}
 
 }  // namespace detail
 
@@ -151,7 +137,7 @@ class ContextVar {
   friend class Token<T>;
   explicit ContextVar(std::shared_ptr<const detail::VarCore> core) noexcept : core_(std::move(core)) {}
   static std::shared_ptr<const detail::VarCore> make_core(std::string name, T default_value) {
-    std::string shown = detail::context_value_repr(default_value);
+    std::string shown = detail::value_repr(default_value);
     return detail::new_var(std::move(name), std::make_shared<const T>(std::move(default_value)), std::move(shown));
   }
   std::shared_ptr<const detail::VarCore> core_;

@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "aio/detail/loop_item.hpp"
+#include "aio/detail/value_repr.hpp"
 #include "aio/errors.hpp"
 #include "aio/events.hpp"
 
@@ -156,11 +157,6 @@ class FutureStateBase : public LoopItem, public PoolAllocated {
   std::string state_repr() const;
   std::string callbacks_repr() const;
 };
-
-/// Repr of a value the way Python's repr() would show it.
-template <class T>
-std::string value_repr(const T& v);
-std::string value_repr_string(const std::string& s);
 
 template <class T>
 class FutureState : public FutureStateBase {
@@ -415,22 +411,5 @@ Future<T> EventLoop::create_future() {
   check_closed();
   return Future<T>(new detail::FutureState<T>(this));
 }
-
-namespace detail {
-template <class T>
-std::string value_repr(const T& v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v ? "True" : "False";
-  } else if constexpr (std::is_arithmetic_v<T>) {
-    return std::to_string(v);
-  } else if constexpr (std::is_convertible_v<const T&, std::string>) {
-    return value_repr_string(std::string(v));
-  } else if constexpr (std::is_same_v<T, None>) {
-    return "None";
-  } else {
-    return "<" + callable_name(typeid(T), nullptr) + " object>";
-  }
-}
-}  // namespace detail
 
 }  // namespace aio
