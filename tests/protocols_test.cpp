@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "support/aio_test.hpp"
+#include "support/exception_ptr.hpp"
 #include "support/python_peer.hpp"
 #include "support/resetting_client.hpp"
 
@@ -113,18 +114,7 @@ std::string what_of(const std::exception_ptr& e) {
   }
 }
 
-// Whether e holds an E (a connection_lost's exception, say).
-template <class E>
-bool holds(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+using test::holds;
 
 // A list of strings, made outside the coroutines: g++ 12 rejects a braced list of
 // std::string inside a co_await expression ("array used as initializer"), and this

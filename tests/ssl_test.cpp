@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/aio_test.hpp"
+#include "support/exception_ptr.hpp"
 #include "support/resetting_client.hpp"
 
 extern char** environ;
@@ -38,18 +39,7 @@ static_assert(std::is_trivially_destructible_v<SSLOption>);  // see SSLOption
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-// Whether e holds an E.
-template <class E>
-bool holds(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+using test::holds;
 
 // --- certificates
 

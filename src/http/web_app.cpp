@@ -654,10 +654,11 @@ Coro<StreamResponse> Application::dispatch(Request& request, std::string_view pa
   MultiDict& info = request.match_info();
   std::vector<std::string> allowed;
   bool path_matched = false;
+  std::optional<std::string> host;  // lower case, read at the first domain resource
   for (const auto& r : impl.resources) {
     if (r->kind == RouterResource::Kind::domain) {  // the Host's: its routes, or its 404 or 405
-      const std::optional<std::string_view> host = request.header("Host");
-      if (host && host_matches(r->pattern, detail::ascii_lower(*host))) return r->app->dispatch(request, path);
+      if (!host) host = detail::ascii_lower(request.header("Host").value_or(""));
+      if (!host->empty() && host_matches(r->pattern, *host)) return r->app->dispatch(request, path);
       continue;
     }
     if (!r->match(path, info)) continue;
